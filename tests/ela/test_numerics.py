@@ -1,0 +1,79 @@
+"""Extreme inputs: finite results that match the oracle evaluated in fp64 on the same values."""
+
+import warnings
+
+import pytest
+import torch
+
+from yolo_lat.ela import ela_attention
+
+KERNELS = ["hadamard_exp", "sum_sqeuclid", "sub_sqeuclid"]
+
+
+def rel_err(out, ref):
+    return ((out.double() - ref).abs().max() / ref.abs().max()).item()
+
+
+def uniform(shape, bound, seed, dtype):
+    g = torch.Generator().manual_seed(seed)
+    return ((torch.rand(shape, generator=g, dtype=torch.float64) * 2 - 1) * bound).to(dtype)
+
+
+@pytest.mark.parametrize("causal", [False, True], ids=["bidir", "causal"])
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("backend", ["torch", "triton"])
+def test_fp32_inputs_of_magnitude_1e4(backend, kernel, causal):
+    q = uniform((1, 2, 50, 6), 1e4, 0, torch.float32)
+    k = uniform((1, 2, 50, 6), 1e4, 1, torch.float32)
+    v = uniform((1, 2, 50, 5), 1.0, 2, torch.float32)
+    q[0, 0, 0] = 1e4  # exact extremes too
+    k[0, 0, 3] = -1e4
+    ref = ela_attention(q.double(), k.double(), v.double(), kernel, causal, backend="quadratic")
+    assert torch.isfinite(ref).all()
+    out = ela_attention(q, k, v, kernel, causal, backend=backend)
+    assert torch.isfinite(out).all()
+    assert rel_err(out, ref) <= 1e-5
+
+
+@pytest.mark.parametrize("causal", [False, True], ids=["bidir", "causal"])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=str)
+@pytest.mark.parametrize("backend", ["torch", "triton"])
+def test_hadamard_exp_any_finite_half_input(backend, dtype, causal):
+    fmax = torch.finfo(dtype).max
+    q = uniform((1, 2, 40, 6), fmax, 3, dtype)
+    k = uniform((1, 2, 40, 6), fmax, 4, dtype)
+    v = uniform((1, 2, 40, 5), 1.0, 5, dtype)
+    q[0, 0, 0], k[0, 0, 1], q[0, 1, 2], k[0, 1, 3] = fmax, fmax, -fmax, -fmax
+    ref = ela_attention(q.double(), k.double(), v.double(), "hadamard_exp", causal, backend="quadratic")
+    with warnings.catch_warnings():  # the interpreter reports overflow of masked lanes to -inf; harmless
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = ela_attention(q, k, v, "hadamard_exp", causal, backend=backend)
+    assert torch.isfinite(out).all()
+    assert rel_err(out, ref) <= 2 * torch.finfo(dtype).eps
+
+
+@pytest.mark.parametrize("kernel", ["sum_sqeuclid", "sub_sqeuclid"])
+def test_sqeuclid_fp16_extremes_finite(kernel):
+    fmax = torch.finfo(torch.float16).max
+    q = uniform((1, 1, 30, 8), fmax, 6, torch.float16)
+    k = uniform((1, 1, 30, 8), fmax, 7, torch.float16)
+    v = uniform((1, 1, 30, 4), 1.0, 8, torch.float16)
+    ref = ela_attention(q.double(), k.double(), v.double(), kernel, backend="quadratic")
+    for backend in ("torch", "triton"):
+        out = ela_attention(q, k, v, kernel, backend=backend)
+        assert torch.isfinite(out).all()
+        assert rel_err(out, ref) <= 4 * torch.finfo(torch.float16).eps
+
+
+def test_result_equals_unstabilised_formula_where_finite():
+    """The stabilisation is exact: where exp(q)·exp(k) is finite, the plain formula agrees."""
+    g = torch.Generator().manual_seed(9)
+    q, k = (
+        torch.randn(1, 1, 25, 4, generator=g, dtype=torch.float64),
+        torch.randn(1, 1, 25, 4, generator=g, dtype=torch.float64),
+    )
+    v = torch.randn(1, 1, 25, 3, generator=g, dtype=torch.float64)
+    phi, psi = q.exp(), k.exp()
+    plain = (phi @ (psi.transpose(-1, -2) @ v)) / (phi @ psi.sum(-2, keepdim=True).transpose(-1, -2))
+    for backend in ("torch", "triton"):
+        assert rel_err(ela_attention(q, k, v, backend=backend), plain) <= 1e-13

@@ -1,0 +1,141 @@
+"""``ela_attention``: input checks and backend dispatch."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import torch
+import torch.nn.functional as F
+
+from .kernels import get_kernel
+from .linear import linear_attention
+from .naive import quadratic_attention
+
+__all__ = ["BACKENDS", "ela_attention", "resolve_backend", "triton_available"]
+
+LOGGER = logging.getLogger("yolo_lat.ela")
+BACKENDS = ("auto", "torch", "triton", "quadratic")
+
+try:  # Triton is optional: Linux wheels ship it with torch; macOS/Windows users run the torch path
+    import triton  # noqa: F401
+
+    _TRITON_ERROR: str | None = None
+except ImportError as exc:  # pragma: no cover - depends on the platform
+    _TRITON_ERROR = str(exc)
+
+
+def triton_available() -> bool:
+    """True when Triton can be imported."""
+    return _TRITON_ERROR is None
+
+
+def _interpreting() -> bool:
+    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
+
+def _exporting() -> bool:
+    """True while tracing, scripting, exporting to ONNX or compiling: only torch ops may be used."""
+    if torch.jit.is_tracing() or torch.jit.is_scripting():
+        return True
+    if torch.onnx.is_in_onnx_export():
+        return True
+    compiler = getattr(torch, "compiler", None)
+    if compiler is not None:
+        for name in ("is_compiling", "is_exporting", "is_dynamo_compiling"):
+            fn = getattr(compiler, name, None)
+            if fn is not None and fn():
+                return True
+    return False
+
+
+def _check_inputs(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+        if t.dim() != 4:
+            raise ValueError(f"{name} must be 4-D (B, H, L, D), got shape {tuple(t.shape)}")
+        if not t.is_floating_point():
+            raise TypeError(f"{name} has dtype {t.dtype}; ela_attention needs a floating-point dtype")
+        if 0 in t.shape:
+            raise ValueError(f"{name} has an empty dimension: shape {tuple(t.shape)}")
+    for axis, label in ((0, "B"), (1, "H"), (2, "L")):
+        sizes = (q.shape[axis], k.shape[axis], v.shape[axis])
+        if not sizes[0] == sizes[1] == sizes[2]:
+            raise ValueError(f"mismatched {label}: q has {sizes[0]}, k has {sizes[1]}, v has {sizes[2]}")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(f"D of q ({q.shape[-1]}) != D of k ({k.shape[-1]})")
+    if not (q.device == k.device == v.device):
+        raise ValueError(f"q, k, v are on different devices: {q.device}, {k.device}, {v.device}")
+
+
+def resolve_backend(backend: str, device: torch.device, causal: bool = False) -> str:
+    """The backend ``auto`` picks (or the requested one, validated) for tensors on ``device``."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {list(BACKENDS)}")
+    if backend == "auto":
+        if _exporting():
+            return "torch"
+        use_triton = triton_available() and device.type == "cuda" and not causal
+        return "triton" if use_triton else "torch"
+    if backend == "triton":
+        if not triton_available():
+            raise ValueError(f"backend='triton' needs Triton, which failed to import: {_TRITON_ERROR}")
+        if device.type != "cuda" and not _interpreting():
+            raise ValueError(
+                f"backend='triton' needs CUDA tensors (got {device.type}); "
+                "set TRITON_INTERPRET=1 to run the kernels on CPU, or use backend='torch'"
+            )
+    return backend
+
+
+def ela_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    kernel: str = "hadamard_exp",
+    causal: bool = False,
+    backend: str = "auto",
+) -> torch.Tensor:
+    """Exact Linear Attention.
+
+    Row i of the output is Σ_j κ(q_i, k_j) v_j / Σ_j κ(q_i, k_j) over all j (bidirectional) or
+    j ≤ i (``causal=True``), with κ the named kernel (see ``yolo_lat.ela.kernels``). Every
+    backend computes the same function; ``quadratic`` builds the L×L kernel matrix (the
+    specification), ``torch`` and ``triton`` run in O(L) time and memory.
+
+    Args:
+        q: queries (B, H, L, D).
+        k: keys (B, H, L, D).
+        v: values (B, H, L, Dv).
+        kernel: ``hadamard_exp`` (default), ``sum_sqeuclid``, ``sub_sqeuclid``, ``softmax``
+            (scaled-dot-product attention baseline) or a name given to ``register_kernel``.
+        causal: attend to j ≤ i only.
+        backend: ``auto`` (Triton for CUDA tensors when Triton imports, torch otherwise and
+            always torch while tracing/exporting), ``torch``, ``triton`` or ``quadratic``.
+
+    Returns:
+        (B, H, L, Dv) tensor in v's dtype. fp16/bf16 inputs are accumulated in fp32.
+    """
+    if not _exporting():  # shapes are fixed while tracing; checking them would only add warnings
+        _check_inputs(q, k, v)
+    kern = get_kernel(kernel)
+    if not isinstance(causal, bool):
+        raise TypeError(f"causal must be a bool, got {type(causal).__name__}")
+    chosen = resolve_backend(backend, q.device, causal)
+
+    if chosen == "quadratic":
+        return quadratic_attention(q, k, v, kern, causal)
+    if kern.mode == "softmax":
+        dt = v.dtype
+        return F.scaled_dot_product_attention(q.to(dt), k.to(dt), v, is_causal=causal)
+    if chosen == "triton":
+        if causal:
+            LOGGER.debug("causal ELA has no Triton kernel yet; using the chunked torch path")
+            return linear_attention(q, k, v, kern, causal=True)
+        from .function import ela_triton
+
+        if kern.mode == "features":
+            return ela_triton(kern.phi(q), kern.psi(k), v, "features")
+        return ela_triton(q, k, v, kern.mode)
+    return linear_attention(q, k, v, kern, causal=causal)

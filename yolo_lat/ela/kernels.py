@@ -1,0 +1,235 @@
+"""Attention kernels of Exact Linear Attention and their exact finite feature maps.
+
+A kernel κ(q, k) is *exactly linearisable* when it factors as κ(q, k) = φ(q)·ψ(k) with finite
+feature maps φ, ψ: R^D -> R^F. Attention with such a kernel,
+
+    o_i = Σ_j κ(q_i, k_j) v_j / Σ_j κ(q_i, k_j),
+
+can then be evaluated in O(L) time as o_i = φ(q_i)ᵀ S / φ(q_i)ᵀ z with S = Σ_j ψ(k_j) v_jᵀ and
+z = Σ_j ψ(k_j). This is exact for *that* kernel; it is not an approximation of softmax attention
+(ELA paper, arXiv 2605.18848, Sec. 3).
+
+Built-in kernels (names as used everywhere in YOLO-LAT):
+
+- ``hadamard_exp`` (default): κ = Σ_d exp(q_d)·exp(k_d);  φ = exp(q), ψ = exp(k).
+- ``sum_sqeuclid``:  κ = ‖q + k‖²;  φ = [q, ‖q‖², 1], ψ = [2k, 1, ‖k‖²].
+- ``sub_sqeuclid``:  κ = ‖q − k‖²;  φ = [q, ‖q‖², 1], ψ = [−2k, 1, ‖k‖²].
+- ``softmax``: ordinary scaled-dot-product attention (not linearisable; a named baseline).
+
+Users may register their own (φ, ψ) pair with :func:`register_kernel`; registration checks on
+sample inputs that φ(q)·ψ(k) is non-negative and refuses a pair that is not.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+__all__ = [
+    "Kernel",
+    "available_kernels",
+    "get_kernel",
+    "register_kernel",
+    "unregister_kernel",
+]
+
+FeatureMap = Callable[[torch.Tensor], torch.Tensor]
+PairwiseKernel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A named attention kernel.
+
+    Attributes:
+        name: registry name, e.g. ``"hadamard_exp"``.
+        formula: human-readable formula of κ(q, k).
+        phi: query feature map, (..., D) -> (..., F); ``None`` for ``softmax``.
+        psi: key feature map, (..., D) -> (..., F); ``None`` for ``softmax``.
+        pairwise: direct evaluation κ(q, k) for q: (..., Lq, D), k: (..., Lk, D) -> (..., Lq, Lk).
+            Used by the quadratic oracle; defaults to φ(q) ψ(k)ᵀ.
+        mode: how the torch and Triton paths evaluate it: ``"exp"``, ``"sum_sq"``, ``"sub_sq"``
+            (built-ins with in-kernel, numerically stabilised features), ``"features"`` (a
+            registered (φ, ψ) pair evaluated as given) or ``"softmax"``.
+    """
+
+    name: str
+    formula: str
+    phi: FeatureMap | None
+    psi: FeatureMap | None
+    pairwise: PairwiseKernel | None
+    mode: str
+
+    def kappa(self, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        """κ(q_i, k_j) for all pairs: q (..., Lq, D), k (..., Lk, D) -> (..., Lq, Lk)."""
+        if self.pairwise is not None:
+            return self.pairwise(q, k)
+        if self.phi is None or self.psi is None:
+            raise ValueError(f"kernel {self.name!r} has no feature maps")
+        return self.phi(q) @ self.psi(k).transpose(-1, -2)
+
+
+# ----------------------------------------------------------------------------- built-ins
+def _sq_features_q(q: torch.Tensor) -> torch.Tensor:
+    """φ(q) = [q, ‖q‖², 1] (shared by both squared-Euclidean kernels)."""
+    ones = torch.ones_like(q[..., :1])
+    return torch.cat([q, q.pow(2).sum(-1, keepdim=True), ones], dim=-1)
+
+
+def _sq_features_k(k: torch.Tensor, sign: float) -> torch.Tensor:
+    """ψ(k) = [±2k, 1, ‖k‖²]."""
+    ones = torch.ones_like(k[..., :1])
+    return torch.cat([sign * 2.0 * k, ones, k.pow(2).sum(-1, keepdim=True)], dim=-1)
+
+
+def _pairwise_hadamard_exp(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    # Σ_d exp(q_id + k_jd), written directly from the definition (overflows for large inputs;
+    # the oracle uses its logarithm, see naive.py).
+    return torch.exp(q.unsqueeze(-2) + k.unsqueeze(-3)).sum(-1)
+
+
+def _pairwise_sqeuclid(sign: float) -> PairwiseKernel:
+    def pairwise(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        return (q.unsqueeze(-2) + sign * k.unsqueeze(-3)).pow(2).sum(-1)
+
+    return pairwise
+
+
+_BUILTINS: dict[str, Kernel] = {
+    "hadamard_exp": Kernel(
+        name="hadamard_exp",
+        formula="κ(q,k) = Σ_d exp(q_d)·exp(k_d);  φ = exp(q), ψ = exp(k)",
+        phi=torch.exp,
+        psi=torch.exp,
+        pairwise=_pairwise_hadamard_exp,
+        mode="exp",
+    ),
+    "sum_sqeuclid": Kernel(
+        name="sum_sqeuclid",
+        formula="κ(q,k) = ‖q + k‖²;  φ = [q, ‖q‖², 1], ψ = [2k, 1, ‖k‖²]",
+        phi=_sq_features_q,
+        psi=lambda k: _sq_features_k(k, 1.0),
+        pairwise=_pairwise_sqeuclid(1.0),
+        mode="sum_sq",
+    ),
+    "sub_sqeuclid": Kernel(
+        name="sub_sqeuclid",
+        formula="κ(q,k) = ‖q − k‖²;  φ = [q, ‖q‖², 1], ψ = [−2k, 1, ‖k‖²]",
+        phi=_sq_features_q,
+        psi=lambda k: _sq_features_k(k, -1.0),
+        pairwise=_pairwise_sqeuclid(-1.0),
+        mode="sub_sq",
+    ),
+    "softmax": Kernel(
+        name="softmax",
+        formula="softmax(q·k / √D): scaled-dot-product attention (baseline, not linearisable)",
+        phi=None,
+        psi=None,
+        pairwise=lambda q, k: torch.exp((q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])),
+        mode="softmax",
+    ),
+}
+_REGISTRY: dict[str, Kernel] = dict(_BUILTINS)
+
+
+def available_kernels() -> list[str]:
+    """Names accepted by ``ela_attention(kernel=...)``."""
+    return list(_REGISTRY)
+
+
+def get_kernel(name: str | Kernel) -> Kernel:
+    """Look a kernel up by name; raises ValueError naming the known kernels."""
+    if isinstance(name, Kernel):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"kernel must be a name (str), got {type(name).__name__}")
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown kernel {name!r}; expected one of {available_kernels()}") from None
+
+
+def register_kernel(
+    name: str,
+    phi: FeatureMap,
+    psi: FeatureMap,
+    *,
+    pairwise: PairwiseKernel | None = None,
+    formula: str = "",
+    dims: tuple[int, ...] = (1, 2, 8, 33),
+    overwrite: bool = False,
+    seed: int = 0,
+) -> Kernel:
+    """Register a user kernel κ(q, k) = φ(q)·ψ(k) under ``name``.
+
+    The pair is checked on sample inputs before it is accepted: φ and ψ must map (..., D) to
+    (..., F) with the same F, be finite, give κ = φ(q)·ψ(k) ≥ 0 for every sampled pair (a
+    negative κ would make attention weights negative), and, when ``pairwise`` is given, agree
+    with it. A pair that fails is refused with ValueError saying which check failed.
+
+    Example (the ELA paper's "modulated dot" kernel on unit vectors, non-negative since
+    cos ≥ −1):
+
+        >>> def phi(x):
+        ...     n2 = x.pow(2).sum(-1, keepdim=True)
+        ...     unit = torch.nn.functional.normalize(x, dim=-1)
+        ...     return (n2 + 1) * torch.cat([unit, torch.ones_like(n2)], -1)
+        >>> register_kernel("modulated_dot", phi, phi)  # doctest: +SKIP
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"kernel name must be an identifier-like string, got {name!r}")
+    if name in _BUILTINS:
+        raise ValueError(f"kernel name {name!r} is a built-in and cannot be replaced")
+    if name in _REGISTRY and not overwrite:
+        raise ValueError(f"kernel {name!r} is already registered; pass overwrite=True to replace it")
+    if not callable(phi) or not callable(psi):
+        raise TypeError("phi and psi must be callables mapping (..., D) tensors to (..., F) tensors")
+
+    gen = torch.Generator().manual_seed(seed)
+    for d in dims:
+        for scale in (0.1, 1.0, 4.0):
+            q = torch.randn(48, d, generator=gen, dtype=torch.float64) * scale
+            k = torch.randn(40, d, generator=gen, dtype=torch.float64) * scale
+            # include exact opposites and duplicates, where kernels often touch zero
+            k[:8] = -q[:8]
+            k[8:16] = q[8:16]
+            fq, fk = phi(q), psi(k)
+            if not (isinstance(fq, torch.Tensor) and isinstance(fk, torch.Tensor)):
+                raise TypeError(f"kernel {name!r}: phi and psi must return tensors")
+            if fq.shape[:-1] != q.shape[:-1] or fk.shape[:-1] != k.shape[:-1] or fq.shape[-1] != fk.shape[-1]:
+                raise ValueError(
+                    f"kernel {name!r}: phi and psi must map (..., {d}) to (..., F) with the same F; "
+                    f"got {tuple(fq.shape)} and {tuple(fk.shape)}"
+                )
+            if not (torch.isfinite(fq).all() and torch.isfinite(fk).all()):
+                raise ValueError(f"kernel {name!r}: phi or psi is not finite on sample inputs (D={d}, scale={scale})")
+            kap = fq @ fk.T
+            tol = 1e-9 * float(kap.abs().max().clamp_min(1.0))
+            if float(kap.min()) < -tol:
+                i, j = divmod(int(kap.argmin()), kap.shape[1])
+                raise ValueError(
+                    f"kernel {name!r} refused: φ(q)·ψ(k) = {float(kap.min()):.4g} < 0 on a sample pair "
+                    f"(D={d}, scale={scale}, q={q[i, :3].tolist()}..., k={k[j, :3].tolist()}...); "
+                    "attention kernels must be non-negative"
+                )
+            if pairwise is not None:
+                ref = pairwise(q, k)
+                if not torch.allclose(ref, kap, rtol=1e-6, atol=1e-9 * float(ref.abs().max().clamp_min(1.0))):
+                    raise ValueError(f"kernel {name!r}: phi(q)·psi(k) does not match pairwise(q, k) (D={d})")
+
+    kernel = Kernel(
+        name=name, formula=formula or f"user kernel {name}", phi=phi, psi=psi, pairwise=pairwise, mode="features"
+    )
+    _REGISTRY[name] = kernel
+    return kernel
+
+
+def unregister_kernel(name: str) -> None:
+    """Remove a user kernel (built-ins cannot be removed)."""
+    if name in _BUILTINS:
+        raise ValueError(f"kernel {name!r} is a built-in and cannot be removed")
+    if _REGISTRY.pop(name, None) is None:
+        raise ValueError(f"kernel {name!r} is not registered")

@@ -1,0 +1,547 @@
+"""Triton kernels of bidirectional ELA, forward and backward.
+
+Notation (per batch·head): q, k: (L, D), v: (L, Dv); feature maps φ, ψ of width D, plus for the
+squared-Euclidean kernels two "extra" features handled as separate vectors:
+
+    φ_i = [φmain_i, a_i, 1]   with φmain_i = q_i ± c,  a_i = ‖q_i ± c‖²
+    ψ_j = [ψmain_j, 1, r_j]   with ψmain_j = ±2 (k_j − c),  r_j = ‖k_j − c‖²
+
+State (the whole key/value side, O(D·Dv)):
+    S = Σ_j ψmain_j v_jᵀ (D×Dv),  z = Σ_j ψmain_j (D),
+    X = [Σ_j v_j, Σ_j r_j v_j] (2×Dv),  xz = [L, Σ_j r_j] (2).
+Output: n_i = φmain_iᵀ S + e_iᵀ X,  den_i = φmain_i·z + e_i·xz,  o_i = n_i / den_i, where
+e_i = [a_i, 1] (squared-Euclidean), [0, 0] (registered feature pairs). A row with den_i ≤ 0 (all
+kernel values zero) returns the mean of v: φmain = 0, e = [1/L, 0].
+
+``hadamard_exp`` uses no extras; its features are stabilised per feature column by the key maxima
+M_d and per row by m_i = max_d (q_id + M_d) (see linear.py). The row statistic is kept at half
+scale (m_i / 2) so that q + M cannot overflow for any finite input, and the exponent is formed
+with an error-free TwoSum.
+
+Kernels (each program handles one batch·head and one tile; all accumulate in ACC_DTYPE):
+    _fwd_state   keys/values of one L-segment -> partial S, z, X, xz (and running maxima M)
+    _fwd_out     queries of one L-block -> o, den, row statistic (m_i or a_i)
+    _bwd_state   queries of one L-segment -> partial dS, dz, dX, dxz
+    _bwd_dq      queries of one L-block -> dq
+    _bwd_dk      keys of one L-block -> dk
+    _bwd_dv      keys of one L-block -> dv
+Tiles: BLOCK_L rows × BLOCK_D feature columns × BLOCK_E value columns; masks cover ragged edges.
+"""
+
+from __future__ import annotations
+
+import triton
+import triton.language as tl
+
+MODE_EXP = 0
+MODE_SUM_SQ = 1
+MODE_SUB_SQ = 2
+MODE_FEATURES = 3
+
+
+@triton.jit
+def _half_exp_arg(a, b, hm):
+    """(a + b)/2 − hm (≤ 0 when hm ≥ (a + b)/2), formed at half scale so that a + b cannot
+    overflow, with the rounding error of the sum recovered (TwoSum)."""
+    ha = 0.5 * a
+    hb = 0.5 * b
+    s = ha + hb
+    bb = s - ha
+    err = (ha - (s - bb)) + (hb - bb)
+    return (s - hm) + err
+
+
+@triton.jit
+def _exp_twice(x):
+    """exp(2x) = exp(x)² for x ≤ 0: never overflows, even where 2x would."""
+    e = tl.exp(x)
+    return e * e
+
+
+@triton.jit
+def _exp_diff(a, b):
+    """exp(a − b) for b ≥ a, at half scale so that a − b cannot overflow (it may underflow to 0)."""
+    return _exp_twice(0.5 * a - 0.5 * b)
+
+
+@triton.jit
+def _sign(MODE: tl.constexpr):
+    if MODE == MODE_SUM_SQ:
+        return 1.0
+    else:
+        return -1.0
+
+
+@triton.jit
+def _fwd_state(
+    K, V, C, S_part, Z_part, M_part, X_part, XZ_part,
+    stride_kb, stride_kh, stride_kl, stride_kd,
+    stride_vb, stride_vh, stride_vl, stride_ve,
+    H, L, D, DV, SEG_LEN, NSEG, ND, NE,
+    MODE: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
+    ACC: tl.constexpr, PRECISION: tl.constexpr,
+):  # fmt: skip
+    pid_bh = tl.program_id(0)
+    pid_s = tl.program_id(1)
+    pid_de = tl.program_id(2)
+    pid_d = pid_de // NE
+    pid_e = pid_de % NE
+    b = pid_bh // H
+    h = pid_bh % H
+    offs_d = pid_d * BLOCK_D + tl.arange(0, BLOCK_D)
+    offs_e = pid_e * BLOCK_E + tl.arange(0, BLOCK_E)
+    mask_d = offs_d < D
+    mask_e = offs_e < DV
+    k_base = K + b * stride_kb + h * stride_kh
+    v_base = V + b * stride_vb + h * stride_vh
+
+    acc = tl.zeros((BLOCK_D, BLOCK_E), dtype=ACC)
+    z = tl.zeros((BLOCK_D,), dtype=ACC)
+    x0 = tl.zeros((BLOCK_E,), dtype=ACC)
+    x1 = tl.zeros((BLOCK_E,), dtype=ACC)
+    xz0 = tl.zeros((BLOCK_L,), dtype=ACC)
+    xz1 = tl.zeros((BLOCK_L,), dtype=ACC)
+    run_max = tl.full((BLOCK_D,), float("-inf"), dtype=ACC)
+    c = tl.load(C + pid_bh * D + offs_d, mask=mask_d, other=0.0).to(ACC)
+
+    seg_start = pid_s * SEG_LEN
+    seg_end = tl.minimum(seg_start + SEG_LEN, L)
+    for l0 in range(seg_start, seg_end, BLOCK_L):
+        offs_l = l0 + tl.arange(0, BLOCK_L)
+        mask_l = offs_l < seg_end
+        mask_ld = mask_l[:, None] & mask_d[None, :]
+        kt = tl.load(k_base + offs_l[:, None] * stride_kl + offs_d[None, :] * stride_kd, mask=mask_ld, other=0.0).to(
+            ACC
+        )
+        vt = tl.load(
+            v_base + offs_l[:, None] * stride_vl + offs_e[None, :] * stride_ve,
+            mask=mask_l[:, None] & mask_e[None, :],
+            other=0.0,
+        ).to(ACC)
+        if MODE == MODE_EXP:
+            km = tl.where(mask_ld, kt, float("-inf"))
+            new_max = tl.maximum(run_max, tl.max(km, axis=0))
+            safe = tl.where(new_max == float("-inf"), 0.0, new_max)
+            alpha = _exp_diff(run_max, safe)
+            psi = _exp_diff(km, safe[None, :])
+            acc = acc * alpha[:, None] + tl.dot(tl.trans(psi), vt, input_precision=PRECISION, out_dtype=ACC)
+            z = z * alpha + tl.sum(psi, axis=0)
+            run_max = new_max
+        else:
+            if MODE == MODE_FEATURES:
+                psi = kt
+            else:
+                kc = tl.where(mask_ld, kt - c[None, :], 0.0)
+                psi = (2.0 * _sign(MODE)) * kc
+                r = tl.sum(kc * kc, axis=1)
+                x1 += tl.sum(r[:, None] * vt, axis=0)
+                xz1 += r
+            acc += tl.dot(tl.trans(psi), vt, input_precision=PRECISION, out_dtype=ACC)
+            z += tl.sum(psi, axis=0)
+            x0 += tl.sum(vt, axis=0)
+            xz0 += mask_l.to(ACC)
+
+    part = pid_bh * NSEG + pid_s
+    tl.store(S_part + (part * D + offs_d[:, None]) * DV + offs_e[None, :], acc, mask=mask_d[:, None] & mask_e[None, :])
+    first_e = pid_e == 0
+    tl.store(Z_part + part * D + offs_d, z, mask=mask_d & first_e)
+    if MODE == MODE_EXP:
+        tl.store(M_part + part * D + offs_d, run_max, mask=mask_d & first_e)
+    else:
+        # Σ_j v_j and L come from the first feature tile only; Σ_j r_j v_j sums over all tiles
+        first_d = (pid_d == 0).to(ACC)
+        xbase = X_part + ((part * ND + pid_d) * 2) * DV
+        tl.store(xbase + offs_e, x0 * first_d, mask=mask_e)
+        tl.store(xbase + DV + offs_e, x1, mask=mask_e)
+        xzbase = XZ_part + (part * ND + pid_d) * 2
+        tl.store(xzbase, tl.sum(xz0, axis=0) * first_d, mask=first_e)
+        tl.store(xzbase + 1, tl.sum(xz1, axis=0), mask=first_e)
+
+
+@triton.jit
+def _row_stat(
+    q_base, stride_ql, stride_qd, M, C, pid_bh, offs_l, mask_l, D,
+    MODE: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, ACC: tl.constexpr,
+):  # fmt: skip
+    """m_i / 2 = max_d (q_id/2 + M_d/2) (exp) or a_i = ‖q_i ± c‖² (squared-Euclidean); 0 for features."""
+    if MODE == MODE_EXP:
+        row = tl.full((BLOCK_L,), float("-inf"), dtype=ACC)
+    else:
+        row = tl.zeros((BLOCK_L,), dtype=ACC)
+    if MODE != MODE_FEATURES:
+        for d0 in range(0, D, BLOCK_D):
+            offs_d = d0 + tl.arange(0, BLOCK_D)
+            mask_d = offs_d < D
+            mask_ld = mask_l[:, None] & mask_d[None, :]
+            qt = tl.load(
+                q_base + offs_l[:, None] * stride_ql + offs_d[None, :] * stride_qd, mask=mask_ld, other=0.0
+            ).to(ACC)
+            if MODE == MODE_EXP:
+                mt = tl.load(M + pid_bh * D + offs_d, mask=mask_d, other=0.0)
+                row = tl.maximum(row, tl.max(tl.where(mask_ld, 0.5 * qt + 0.5 * mt[None, :], float("-inf")), axis=1))
+            else:
+                ct = tl.load(C + pid_bh * D + offs_d, mask=mask_d, other=0.0)
+                qs = tl.where(mask_ld, qt + _sign(MODE) * ct[None, :], 0.0)
+                row += tl.sum(qs * qs, axis=1)
+        if MODE == MODE_EXP:
+            row = tl.where(mask_l, row, 0.0)
+    return row
+
+
+@triton.jit
+def _phi(qt, mask_ld, m_row, c_row, offs_d, mask_d, row, MODE: tl.constexpr):
+    """Main query features φmain of a (BLOCK_L, BLOCK_D) tile; zero outside the masks.
+
+    m_row, c_row point at this batch·head's maxima M and shift c.
+    """
+    if MODE == MODE_EXP:
+        mt = tl.load(m_row + offs_d, mask=mask_d, other=0.0)
+        phi = _exp_twice(tl.where(mask_ld, _half_exp_arg(qt, mt[None, :], row[:, None]), float("-inf")))
+    elif MODE == MODE_FEATURES:
+        phi = tl.where(mask_ld, qt, 0.0)
+    else:
+        ct = tl.load(c_row + offs_d, mask=mask_d, other=0.0)
+        phi = tl.where(mask_ld, qt + _sign(MODE) * ct[None, :], 0.0)
+    return phi
+
+
+@triton.jit
+def _fwd_out(
+    Q, S, Z, M, X, XZ, C, O, DEN, ROW,
+    stride_qb, stride_qh, stride_ql, stride_qd,
+    stride_ob, stride_oh, stride_ol, stride_oe,
+    H, L, D, DV,
+    MODE: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
+    ACC: tl.constexpr, PRECISION: tl.constexpr,
+):  # fmt: skip
+    pid_bh = tl.program_id(0)
+    pid_l = tl.program_id(1)
+    pid_e = tl.program_id(2)
+    b = pid_bh // H
+    h = pid_bh % H
+    offs_l = pid_l * BLOCK_L + tl.arange(0, BLOCK_L)
+    offs_e = pid_e * BLOCK_E + tl.arange(0, BLOCK_E)
+    mask_l = offs_l < L
+    mask_e = offs_e < DV
+    q_base = Q + b * stride_qb + h * stride_qh
+
+    row = _row_stat(q_base, stride_ql, stride_qd, M, C, pid_bh, offs_l, mask_l, D, MODE, BLOCK_L, BLOCK_D, ACC)
+    acc = tl.zeros((BLOCK_L, BLOCK_E), dtype=ACC)
+    den = tl.zeros((BLOCK_L,), dtype=ACC)
+    for d0 in range(0, D, BLOCK_D):
+        offs_d = d0 + tl.arange(0, BLOCK_D)
+        mask_d = offs_d < D
+        mask_ld = mask_l[:, None] & mask_d[None, :]
+        qt = tl.load(q_base + offs_l[:, None] * stride_ql + offs_d[None, :] * stride_qd, mask=mask_ld, other=0.0).to(
+            ACC
+        )
+        phi = _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, MODE)
+        st = tl.load(
+            S + (pid_bh * D + offs_d[:, None]) * DV + offs_e[None, :], mask=mask_d[:, None] & mask_e[None, :], other=0.0
+        )
+        zt = tl.load(Z + pid_bh * D + offs_d, mask=mask_d, other=0.0)
+        acc += tl.dot(phi, st, input_precision=PRECISION, out_dtype=ACC)
+        den += tl.sum(phi * zt[None, :], axis=1)
+    if MODE != MODE_EXP:
+        x0 = tl.load(X + pid_bh * 2 * DV + offs_e, mask=mask_e, other=0.0)
+        xz0 = tl.load(XZ + pid_bh * 2)
+        if MODE != MODE_FEATURES:
+            x1 = tl.load(X + pid_bh * 2 * DV + DV + offs_e, mask=mask_e, other=0.0)
+            xz1 = tl.load(XZ + pid_bh * 2 + 1)
+            acc += row[:, None] * x0[None, :] + x1[None, :]
+            den += row * xz0 + xz1
+        fallback = den <= 0.0
+        acc = tl.where(fallback[:, None], x0[None, :] / xz0, acc)
+        out = acc / tl.where(fallback, 1.0, den)[:, None]
+    else:
+        out = acc / tl.where(mask_l, den, 1.0)[:, None]
+    o_base = O + b * stride_ob + h * stride_oh
+    tl.store(
+        o_base + offs_l[:, None] * stride_ol + offs_e[None, :] * stride_oe,
+        out.to(O.dtype.element_ty),
+        mask=mask_l[:, None] & mask_e[None, :],
+    )
+    first_e = pid_e == 0
+    tl.store(DEN + pid_bh * L + offs_l, den, mask=mask_l & first_e)
+    tl.store(ROW + pid_bh * L + offs_l, row, mask=mask_l & first_e)
+
+
+@triton.jit
+def _bwd_state(
+    Q, DO, ROW, DEN, G, M, C, DS_part, DZ_part, DX_part, DXZ_part,
+    stride_qb, stride_qh, stride_ql, stride_qd,
+    stride_ob, stride_oh, stride_ol, stride_oe,
+    H, L, D, DV, SEG_LEN, NSEG, NE,
+    MODE: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
+    ACC: tl.constexpr, PRECISION: tl.constexpr,
+):  # fmt: skip
+    """dS = Σ_i φmain_i dn_iᵀ, dz = Σ_i φmain_i g_i, dX = Σ_i e_i dn_iᵀ, dxz = Σ_i e_i g_i."""
+    pid_bh = tl.program_id(0)
+    pid_s = tl.program_id(1)
+    pid_de = tl.program_id(2)
+    pid_d = pid_de // NE
+    pid_e = pid_de % NE
+    b = pid_bh // H
+    h = pid_bh % H
+    offs_d = pid_d * BLOCK_D + tl.arange(0, BLOCK_D)
+    offs_e = pid_e * BLOCK_E + tl.arange(0, BLOCK_E)
+    mask_d = offs_d < D
+    mask_e = offs_e < DV
+    q_base = Q + b * stride_qb + h * stride_qh
+    do_base = DO + b * stride_ob + h * stride_oh
+    inv_len = 1.0 / L
+
+    acc = tl.zeros((BLOCK_D, BLOCK_E), dtype=ACC)
+    dz = tl.zeros((BLOCK_D,), dtype=ACC)
+    dx0 = tl.zeros((BLOCK_E,), dtype=ACC)
+    dx1 = tl.zeros((BLOCK_E,), dtype=ACC)
+    dxz0 = tl.zeros((BLOCK_L,), dtype=ACC)
+    dxz1 = tl.zeros((BLOCK_L,), dtype=ACC)
+    seg_start = pid_s * SEG_LEN
+    seg_end = tl.minimum(seg_start + SEG_LEN, L)
+    for l0 in range(seg_start, seg_end, BLOCK_L):
+        offs_l = l0 + tl.arange(0, BLOCK_L)
+        mask_l = offs_l < seg_end
+        mask_ld = mask_l[:, None] & mask_d[None, :]
+        qt = tl.load(q_base + offs_l[:, None] * stride_ql + offs_d[None, :] * stride_qd, mask=mask_ld, other=0.0).to(
+            ACC
+        )
+        dot = tl.load(
+            do_base + offs_l[:, None] * stride_ol + offs_e[None, :] * stride_oe,
+            mask=mask_l[:, None] & mask_e[None, :],
+            other=0.0,
+        ).to(ACC)
+        row = tl.load(ROW + pid_bh * L + offs_l, mask=mask_l, other=0.0)
+        den = tl.load(DEN + pid_bh * L + offs_l, mask=mask_l, other=1.0)
+        g = tl.load(G + pid_bh * L + offs_l, mask=mask_l, other=0.0)
+        if MODE == MODE_EXP:
+            fallback = den < 0.0  # never: every denominator is ≥ 1
+        else:
+            fallback = den <= 0.0
+        dn = dot / tl.where(fallback, 1.0, den)[:, None]
+        phi = _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, MODE)
+        phi = tl.where(fallback[:, None], 0.0, phi)
+        acc += tl.dot(tl.trans(phi), dn, input_precision=PRECISION, out_dtype=ACC)
+        dz += tl.sum(phi * g[:, None], axis=0)
+        if MODE != MODE_EXP:
+            if MODE == MODE_FEATURES:
+                e0 = tl.where(fallback, inv_len, 0.0)
+                e1 = tl.zeros((BLOCK_L,), dtype=ACC)
+            else:
+                e0 = tl.where(fallback, inv_len, row)
+                e1 = tl.where(fallback, 0.0, 1.0)
+            e0 = tl.where(mask_l, e0, 0.0)
+            e1 = tl.where(mask_l, e1, 0.0)
+            dx0 += tl.sum(e0[:, None] * dn, axis=0)
+            dx1 += tl.sum(e1[:, None] * dn, axis=0)
+            dxz0 += e0 * g
+            dxz1 += e1 * g
+
+    part = pid_bh * NSEG + pid_s
+    tl.store(DS_part + (part * D + offs_d[:, None]) * DV + offs_e[None, :], acc, mask=mask_d[:, None] & mask_e[None, :])
+    first_e = pid_e == 0
+    tl.store(DZ_part + part * D + offs_d, dz, mask=mask_d & first_e)
+    if MODE != MODE_EXP:
+        first_d = pid_d == 0
+        tl.store(DX_part + part * 2 * DV + offs_e, dx0, mask=mask_e & first_d)
+        tl.store(DX_part + part * 2 * DV + DV + offs_e, dx1, mask=mask_e & first_d)
+        tl.store(DXZ_part + part * 2, tl.sum(dxz0, axis=0), mask=first_d & first_e)
+        tl.store(DXZ_part + part * 2 + 1, tl.sum(dxz1, axis=0), mask=first_d & first_e)
+
+
+@triton.jit
+def _bwd_dq(
+    Q, DO, ROW, DEN, G, M, C, S, Z, X, XZ, DQ,
+    stride_qb, stride_qh, stride_ql, stride_qd,
+    stride_ob, stride_oh, stride_ol, stride_oe,
+    stride_gb, stride_gh, stride_gl, stride_gd,
+    H, L, D, DV,
+    MODE: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
+    ACC: tl.constexpr, PRECISION: tl.constexpr,
+):  # fmt: skip
+    """dφmain_i = S dn_i + z g_i; da_i = X₀·dn_i + L g_i; chained through φ to dq."""
+    pid_bh = tl.program_id(0)
+    pid_l = tl.program_id(1)
+    pid_d = tl.program_id(2)
+    b = pid_bh // H
+    h = pid_bh % H
+    offs_l = pid_l * BLOCK_L + tl.arange(0, BLOCK_L)
+    offs_d = pid_d * BLOCK_D + tl.arange(0, BLOCK_D)
+    mask_l = offs_l < L
+    mask_d = offs_d < D
+    mask_ld = mask_l[:, None] & mask_d[None, :]
+    q_base = Q + b * stride_qb + h * stride_qh
+    do_base = DO + b * stride_ob + h * stride_oh
+
+    row = tl.load(ROW + pid_bh * L + offs_l, mask=mask_l, other=0.0)
+    den = tl.load(DEN + pid_bh * L + offs_l, mask=mask_l, other=1.0)
+    g = tl.load(G + pid_bh * L + offs_l, mask=mask_l, other=0.0)
+    if MODE == MODE_EXP:
+        fallback = den < 0.0
+    else:
+        fallback = den <= 0.0
+    rden = 1.0 / tl.where(fallback, 1.0, den)
+    dphi = tl.zeros((BLOCK_L, BLOCK_D), dtype=ACC)
+    da = tl.zeros((BLOCK_L,), dtype=ACC)
+    for e0 in range(0, DV, BLOCK_E):
+        offs_e = e0 + tl.arange(0, BLOCK_E)
+        mask_e = offs_e < DV
+        dn = (
+            tl.load(
+                do_base + offs_l[:, None] * stride_ol + offs_e[None, :] * stride_oe,
+                mask=mask_l[:, None] & mask_e[None, :],
+                other=0.0,
+            ).to(ACC)
+            * rden[:, None]
+        )
+        st = tl.load(
+            S + (pid_bh * D + offs_d[:, None]) * DV + offs_e[None, :], mask=mask_d[:, None] & mask_e[None, :], other=0.0
+        )
+        dphi += tl.dot(dn, tl.trans(st), input_precision=PRECISION, out_dtype=ACC)
+        if MODE == MODE_SUM_SQ or MODE == MODE_SUB_SQ:
+            x0 = tl.load(X + pid_bh * 2 * DV + offs_e, mask=mask_e, other=0.0)
+            da += tl.sum(dn * x0[None, :], axis=1)
+    zt = tl.load(Z + pid_bh * D + offs_d, mask=mask_d, other=0.0)
+    dphi += g[:, None] * zt[None, :]
+    qt = tl.load(q_base + offs_l[:, None] * stride_ql + offs_d[None, :] * stride_qd, mask=mask_ld, other=0.0).to(ACC)
+    if MODE == MODE_EXP:
+        dq = dphi * _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, MODE)
+    elif MODE == MODE_FEATURES:
+        dq = dphi
+    else:
+        da += g * tl.load(XZ + pid_bh * 2)
+        qs = _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, MODE)
+        dq = dphi + 2.0 * qs * da[:, None]
+    dq = tl.where(fallback[:, None], 0.0, dq)
+    tl.store(
+        DQ + b * stride_gb + h * stride_gh + offs_l[:, None] * stride_gl + offs_d[None, :] * stride_gd,
+        dq.to(DQ.dtype.element_ty),
+        mask=mask_ld,
+    )
+
+
+@triton.jit
+def _bwd_dk(
+    K, V, M, C, DS, DZ, DX, DXZ, DK,
+    stride_kb, stride_kh, stride_kl, stride_kd,
+    stride_vb, stride_vh, stride_vl, stride_ve,
+    stride_gb, stride_gh, stride_gl, stride_gd,
+    H, L, D, DV,
+    MODE: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
+    ACC: tl.constexpr, PRECISION: tl.constexpr,
+):  # fmt: skip
+    """dψmain_j = dS v_j + dz; dr_j = dX₁·v_j + dxz₁; chained through ψ to dk."""
+    pid_bh = tl.program_id(0)
+    pid_l = tl.program_id(1)
+    pid_d = tl.program_id(2)
+    b = pid_bh // H
+    h = pid_bh % H
+    offs_l = pid_l * BLOCK_L + tl.arange(0, BLOCK_L)
+    offs_d = pid_d * BLOCK_D + tl.arange(0, BLOCK_D)
+    mask_l = offs_l < L
+    mask_d = offs_d < D
+    mask_ld = mask_l[:, None] & mask_d[None, :]
+    k_base = K + b * stride_kb + h * stride_kh
+    v_base = V + b * stride_vb + h * stride_vh
+
+    dpsi = tl.zeros((BLOCK_L, BLOCK_D), dtype=ACC)
+    dr = tl.zeros((BLOCK_L,), dtype=ACC)
+    for e0 in range(0, DV, BLOCK_E):
+        offs_e = e0 + tl.arange(0, BLOCK_E)
+        mask_e = offs_e < DV
+        vt = tl.load(
+            v_base + offs_l[:, None] * stride_vl + offs_e[None, :] * stride_ve,
+            mask=mask_l[:, None] & mask_e[None, :],
+            other=0.0,
+        ).to(ACC)
+        dst = tl.load(
+            DS + (pid_bh * D + offs_d[:, None]) * DV + offs_e[None, :],
+            mask=mask_d[:, None] & mask_e[None, :],
+            other=0.0,
+        )
+        dpsi += tl.dot(vt, tl.trans(dst), input_precision=PRECISION, out_dtype=ACC)
+        if MODE == MODE_SUM_SQ or MODE == MODE_SUB_SQ:
+            dx1 = tl.load(DX + pid_bh * 2 * DV + DV + offs_e, mask=mask_e, other=0.0)
+            dr += tl.sum(vt * dx1[None, :], axis=1)
+    dpsi += tl.load(DZ + pid_bh * D + offs_d, mask=mask_d, other=0.0)[None, :]
+    kt = tl.load(k_base + offs_l[:, None] * stride_kl + offs_d[None, :] * stride_kd, mask=mask_ld, other=0.0).to(ACC)
+    if MODE == MODE_EXP:
+        mt = tl.load(M + pid_bh * D + offs_d, mask=mask_d, other=0.0)
+        dk = dpsi * _exp_diff(tl.where(mask_ld, kt, float("-inf")), mt[None, :])
+    elif MODE == MODE_FEATURES:
+        dk = dpsi
+    else:
+        dr += tl.load(DXZ + pid_bh * 2 + 1)
+        ct = tl.load(C + pid_bh * D + offs_d, mask=mask_d, other=0.0)
+        dk = (2.0 * _sign(MODE)) * dpsi + 2.0 * (kt - ct[None, :]) * dr[:, None]
+    tl.store(
+        DK + b * stride_gb + h * stride_gh + offs_l[:, None] * stride_gl + offs_d[None, :] * stride_gd,
+        dk.to(DK.dtype.element_ty),
+        mask=mask_ld,
+    )
+
+
+@triton.jit
+def _bwd_dv(
+    K, M, C, DS, DX, DV_OUT,
+    stride_kb, stride_kh, stride_kl, stride_kd,
+    stride_gb, stride_gh, stride_gl, stride_ge,
+    H, L, D, DV,
+    MODE: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
+    ACC: tl.constexpr, PRECISION: tl.constexpr,
+):  # fmt: skip
+    """dv_j = dSᵀ ψmain_j + dX₀ + r_j dX₁."""
+    pid_bh = tl.program_id(0)
+    pid_l = tl.program_id(1)
+    pid_e = tl.program_id(2)
+    b = pid_bh // H
+    h = pid_bh % H
+    offs_l = pid_l * BLOCK_L + tl.arange(0, BLOCK_L)
+    offs_e = pid_e * BLOCK_E + tl.arange(0, BLOCK_E)
+    mask_l = offs_l < L
+    mask_e = offs_e < DV
+    k_base = K + b * stride_kb + h * stride_kh
+
+    acc = tl.zeros((BLOCK_L, BLOCK_E), dtype=ACC)
+    r = tl.zeros((BLOCK_L,), dtype=ACC)
+    for d0 in range(0, D, BLOCK_D):
+        offs_d = d0 + tl.arange(0, BLOCK_D)
+        mask_d = offs_d < D
+        mask_ld = mask_l[:, None] & mask_d[None, :]
+        kt = tl.load(k_base + offs_l[:, None] * stride_kl + offs_d[None, :] * stride_kd, mask=mask_ld, other=0.0).to(
+            ACC
+        )
+        if MODE == MODE_EXP:
+            mt = tl.load(M + pid_bh * D + offs_d, mask=mask_d, other=0.0)
+            psi = _exp_diff(tl.where(mask_ld, kt, float("-inf")), mt[None, :])
+        elif MODE == MODE_FEATURES:
+            psi = kt
+        else:
+            ct = tl.load(C + pid_bh * D + offs_d, mask=mask_d, other=0.0)
+            kc = tl.where(mask_ld, kt - ct[None, :], 0.0)
+            psi = (2.0 * _sign(MODE)) * kc
+            r += tl.sum(kc * kc, axis=1)
+        dst = tl.load(
+            DS + (pid_bh * D + offs_d[:, None]) * DV + offs_e[None, :],
+            mask=mask_d[:, None] & mask_e[None, :],
+            other=0.0,
+        )
+        acc += tl.dot(psi, dst, input_precision=PRECISION, out_dtype=ACC)
+    if MODE != MODE_EXP:
+        acc += tl.load(DX + pid_bh * 2 * DV + offs_e, mask=mask_e, other=0.0)[None, :]
+        if MODE != MODE_FEATURES:
+            acc += r[:, None] * tl.load(DX + pid_bh * 2 * DV + DV + offs_e, mask=mask_e, other=0.0)[None, :]
+    tl.store(
+        DV_OUT + b * stride_gb + h * stride_gh + offs_l[:, None] * stride_gl + offs_e[None, :] * stride_ge,
+        acc.to(DV_OUT.dtype.element_ty),
+        mask=mask_l[:, None] & mask_e[None, :],
+    )
+
+
+__all__ = [
+    "MODE_EXP",
+    "MODE_FEATURES",
+    "MODE_SUB_SQ",
+    "MODE_SUM_SQ",
+    "triton",
+]
