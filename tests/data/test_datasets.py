@@ -1,0 +1,120 @@
+"""data= resolution: shapes, COCO JSON (non-contiguous ids), bad datasets."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from yolo_lat.data import registry
+from yolo_lat.data.coco import coco_json_to_yolo, load_index
+from yolo_lat.data.shapes import CLASSES, ShapesConfig, ensure_shapes, render
+
+
+def test_shapes_is_deterministic_and_complete(tiny_data, tmp_path):
+    root = tiny_data.parent
+    assert len(list((root / "images" / "train").glob("*.jpg"))) == 12
+    assert len(list((root / "labels" / "val").glob("*.txt"))) == 6
+    coco = json.loads((root / "annotations" / "instances_val.json").read_text())
+    assert [c["name"] for c in coco["categories"]] == list(CLASSES)
+    img1, boxes1 = render(ShapesConfig(imgsz=64, seed=7, max_objects=3), "train", 3)
+    img2, boxes2 = render(ShapesConfig(imgsz=64, seed=7, max_objects=3), "train", 3)
+    assert boxes1 == boxes2 and (img1 == img2).all()
+    n_yolo = sum(len(p.read_text().splitlines()) for p in (root / "labels" / "val").glob("*.txt"))
+    assert n_yolo == len(coco["annotations"]) > 0
+    assert not list(tmp_path.parent.glob(".shapes-*"))  # no temporary folder left behind
+
+
+def test_named_dataset_uses_registry(tmp_path, monkeypatch):
+    reg = tmp_path / "datasets.yaml"
+    reg.write_text("mini:\n  type: shapes\n  train: 4\n  val: 2\n  imgsz: 48\n")
+    monkeypatch.setattr(registry, "DATASETS_YAML", reg)
+    monkeypatch.setenv("YOLO_LAT_CACHE", str(tmp_path / "cache"))
+    path = registry.resolve_data("mini")
+    assert path.endswith("data.yaml") and str(tmp_path / "cache") in path
+    with pytest.raises(FileNotFoundError, match="unknown dataset 'nope'.*known: mini"):
+        registry.resolve_data("nope")
+
+
+def test_coco_missing_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("YOLO_LAT_COCO", str(tmp_path / "nococo"))
+    with pytest.raises(FileNotFoundError, match="COCO 2017 not found at"):
+        registry.resolve_data("coco")
+
+
+def make_coco_copy(tiny_data, tmp_path, cat_ids=(3, 7, 11, 20, 42, 99), id_offset=1000):
+    """The tiny dataset's COCO JSON with non-contiguous category ids and shifted image ids,
+    images referenced as exporters write them (relative 'images/<split>/<name>')."""
+    src = tiny_data.parent
+    out = tmp_path / "mycoco"
+    shutil.copytree(src / "images", out / "images")
+    (out / "annotations").mkdir(parents=True)
+    for split in ("train", "val"):
+        d = json.loads((src / "annotations" / f"instances_{split}.json").read_text())
+        remap = {c["id"]: cat_ids[i] for i, c in enumerate(d["categories"])}
+        for c in d["categories"]:
+            c["id"] = remap[c["id"]]
+        for im in d["images"]:
+            im["id"] += id_offset
+            im["file_name"] = f"images/{split}/{im['file_name']}"
+        for a in d["annotations"]:
+            a["image_id"] += id_offset
+            a["category_id"] = remap[a["category_id"]]
+        (out / "annotations" / f"instances_{split}.json").write_text(json.dumps(d))
+    data = out / "data.yaml"
+    data.write_text("path: .\ntrain: annotations/instances_train.json\nval: annotations/instances_val.json\n")
+    return data
+
+
+def test_coco_json_data_yaml_non_contiguous_ids(tiny_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("YOLO_LAT_CACHE", str(tmp_path / "cache"))
+    data = make_coco_copy(tiny_data, tmp_path)
+    resolved = registry.resolve_data(str(data))
+    d = yaml.safe_load(Path(resolved).read_text())
+    assert d["names"] == {i: n for i, n in enumerate(CLASSES)}
+    index = load_index(resolved)
+    assert index["categories"] == {str(i): c for i, c in enumerate((3, 7, 11, 20, 42, 99))}
+    assert set(index["images"]["val"].values()) == {1001, 1002, 1003, 1004, 1005, 1006}
+    # labels carry contiguous class indices and the same boxes as the shapes generator's YOLO labels
+    conv_dir = Path(resolved).parent / "labels" / "val"
+    for i in range(6):
+        orig = np.loadtxt(tiny_data.parent / "labels" / "val" / f"val_{i:06d}.txt", ndmin=2)
+        conv = np.loadtxt(conv_dir / f"{1001 + i}.txt", ndmin=2)
+        np.testing.assert_allclose(conv, orig, atol=2e-6)
+    assert registry.resolve_data(str(data)) == resolved  # cached, not converted twice
+
+
+def test_coco_json_missing_images_are_skipped_with_warning(tiny_data, tmp_path, caplog):
+    data = make_coco_copy(tiny_data, tmp_path)
+    (data.parent / "images" / "val" / "val_000000.jpg").unlink()
+    out = coco_json_to_yolo({"val": data.parent / "annotations" / "instances_val.json"}, tmp_path / "c", data.parent)
+    assert len(list((out.parent / "images" / "val").iterdir())) == 5
+    assert "not found and skipped" in caplog.text
+
+
+def test_coco_json_no_images_is_an_error(tiny_data, tmp_path):
+    data = make_coco_copy(tiny_data, tmp_path)
+    shutil.rmtree(data.parent / "images" / "val")
+    with pytest.raises(FileNotFoundError, match="no image of .*instances_val.json could be found"):
+        coco_json_to_yolo({"val": data.parent / "annotations" / "instances_val.json"}, tmp_path / "c", data.parent)
+
+
+def test_bad_json_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ValueError, match="bad.json' is not valid JSON"):
+        coco_json_to_yolo({"val": bad}, tmp_path / "c")
+
+
+def test_interrupted_generation_leaves_nothing(tmp_path, monkeypatch):
+    from yolo_lat.data import shapes
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(shapes, "_write_split", boom)
+    with pytest.raises(KeyboardInterrupt):
+        ensure_shapes(tmp_path, ShapesConfig(train=2, val=1, imgsz=32))
+    assert list(tmp_path.iterdir()) == []

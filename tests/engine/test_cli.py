@@ -1,0 +1,75 @@
+"""The yolo-lat command: key=value arguments and one-line errors."""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from yolo_lat.cli import UsageError, main, parse_args
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "yolo_lat.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=600
+    )
+
+
+def test_console_script_installed():
+    assert shutil.which("yolo-lat") is not None
+
+
+def test_parse_key_values():
+    mode, args = parse_args(["train", "model=yolo-lat-n.yaml", "epochs=3", "imgsz=320", "name=exp 1", "device=cpu"])
+    assert mode == "train"
+    assert args == {"model": "yolo-lat-n.yaml", "epochs": 3, "imgsz": 320, "name": "exp 1", "device": "cpu"}
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["fly"], "unknown mode 'fly'"),
+        (["trian"], "did you mean 'train'"),
+        (["train", "epoch=3"], "'epoch' is not a valid argument (similar: epochs"),
+        (["train", "epochs"], "not of the form key=value"),
+    ],
+)
+def test_usage_errors(argv, match):
+    with pytest.raises(UsageError, match=match.replace("(", r"\(")):
+        parse_args(argv)
+
+
+def one_line_error(proc, fragment):
+    assert proc.returncode == 2, proc.stdout[-1500:] + proc.stderr[-1500:]
+    err_lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("yolo-lat: error:")]
+    assert len(err_lines) == 1 and fragment in err_lines[0], proc.stderr[-1500:]
+    assert "Traceback" not in proc.stderr
+
+
+def test_unknown_dataset(tmp_path):
+    one_line_error(
+        run_cli("train", "data=nosuchdata", "epochs=1", f"project={tmp_path}"), "unknown dataset 'nosuchdata'"
+    )
+
+
+def test_weights_that_are_not_a_checkpoint(tmp_path):
+    fake = tmp_path / "fake.pt"
+    fake.write_text("not a checkpoint")
+    one_line_error(run_cli("val", f"model={fake}"), "fake.pt")
+
+
+def test_missing_weights():
+    one_line_error(run_cli("predict", "model=nothere.pt"), "weights 'nothere.pt' not found")
+
+
+def test_missing_source(trained_run, tmp_path):
+    run, _ = trained_run
+    one_line_error(
+        run_cli("predict", f"model={run / 'weights' / 'best.pt'}", f"source={tmp_path / 'none.jpg'}"), "none.jpg"
+    )
+
+
+def test_help_and_version(capsys):
+    assert main(["help"]) == 0
+    assert "yolo-lat train" in capsys.readouterr().out
+    assert main(["--version"]) == 0

@@ -1,0 +1,45 @@
+#!/usr/bin/env python
+"""Benchmark ELA attention (Triton, torch) against softmax (SDPA, FlashAttention) and the oracle.
+
+python tools/bench_attention.py                      # CPU shapes -> benchmarks/results/attention_cpu.json
+python tools/bench_attention.py --device cuda        # GPU shapes -> benchmarks/results/attention_cuda.json
+"""
+
+import argparse
+import logging
+import sys
+
+from yolo_lat.bench.attention import METHODS, markdown_table, run_benchmark, save, speedups
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    ap.add_argument("--out", help="JSON path (default: benchmarks/results/attention_<device>.json)")
+    ap.add_argument("--plot", help="PNG path (default: benchmarks/attention_<device>.png)")
+    ap.add_argument("--methods", default=",".join(METHODS), help=f"comma list from {','.join(METHODS)}")
+    ap.add_argument("--budget", type=float, help="seconds of repeated runs per measurement")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    dev = args.device.split(":")[0]
+    methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+    bad = [m for m in methods if m not in METHODS]
+    if bad:
+        ap.error(f"unknown method(s) {bad}; expected some of {list(METHODS)}")
+    try:
+        report = run_benchmark(args.device, methods=methods, budget_s=args.budget)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = args.out or f"benchmarks/results/attention_{dev}.json"
+    png = args.plot or f"benchmarks/attention_{dev}.png"
+    save(report, out, png)
+    print(markdown_table(report))
+    for row in speedups(report, "ela_triton" if dev == "cuda" else "ela_torch"):
+        print(f"{row['case']}: {row['speedup']:.1f}x faster than {row['baseline']}")
+    print(f"wrote {out} and {png}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""``YOLOLAT``: the Ultralytics ``Model`` API (train, val, predict, export, info) for YOLO-LAT."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ultralytics.engine.model import Model
+from ultralytics.models.yolo.detect import DetectionPredictor
+from ultralytics.utils import DEFAULT_CFG_DICT, RANK
+
+from ..data.registry import dataset_train_defaults
+from ..nn.tasks import YOLOLATDetectionModel, load_model_yaml
+from .trainer import YOLOLATTrainer
+from .validator import YOLOLATValidator
+from .weights import resolve_weights
+
+__all__ = ["DEFAULT_DATA", "DEFAULT_MODEL", "YOLOLAT"]
+
+DEFAULT_MODEL = "yolo-lat-n.yaml"
+DEFAULT_DATA = "shapes"
+
+
+class YOLOLAT(Model):
+    """YOLO-LAT detector with the API of ``ultralytics.YOLO``.
+
+    >>> model = YOLOLAT("yolo-lat-n.yaml")  # doctest: +SKIP
+    >>> model.train(data="shapes", epochs=5, imgsz=320)  # doctest: +SKIP
+    >>> model.predict("image.jpg")  # doctest: +SKIP
+
+    ``model`` is a model YAML (``yolo-lat-n.yaml``, ``yolo-lat-t.yaml``, any Ultralytics YAML such
+    as ``yolo11n.yaml``) or a checkpoint (``best.pt``, or a shipped name like ``yolo-lat-n.pt``).
+    """
+
+    def __init__(self, model: str | Path | Model = DEFAULT_MODEL, task: str | None = None, verbose: bool = False):
+        if not isinstance(model, Model):
+            model = str(model).strip()
+            if not model.lower().endswith((".yaml", ".yml")):
+                model = resolve_weights(model)
+        super().__init__(model=model, task=task, verbose=verbose)
+
+    def _new(self, cfg: str, task: str | None = None, verbose: bool = False) -> None:
+        cfg_dict = load_model_yaml(cfg)
+        self.cfg = cfg
+        self.task = task or "detect"
+        self.model = self._smart_load("model")(cfg_dict, verbose=verbose and RANK == -1)
+        self.overrides["model"] = self.cfg
+        self.overrides["task"] = self.task
+        self.model.args = {**DEFAULT_CFG_DICT, **self.overrides}  # so that export works from a YAML
+        self.model.task = self.task
+        self.model_name = cfg
+
+    def train(self, trainer=None, **kwargs: Any):
+        """Train; without ``data`` the embedded ``shapes`` dataset, with its recommended settings."""
+        if not kwargs.get("resume") and not kwargs.get("cfg"):
+            kwargs.setdefault("data", self.overrides.get("data") or DEFAULT_DATA)
+            for key, value in dataset_train_defaults(kwargs["data"]).items():
+                kwargs.setdefault(key, value)
+        return super().train(trainer=trainer, **kwargs)
+
+    @property
+    def task_map(self) -> dict:
+        return {
+            "detect": {
+                "model": YOLOLATDetectionModel,
+                "trainer": YOLOLATTrainer,
+                "validator": YOLOLATValidator,
+                "predictor": DetectionPredictor,
+            }
+        }
