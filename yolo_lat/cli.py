@@ -5,6 +5,8 @@
     yolo-lat val model=runs/detect/train/weights/best.pt data=shapes
     yolo-lat predict model=yolo-lat-n.pt source=path/to/images
     yolo-lat export model=yolo-lat-n.pt format=onnx
+    yolo-lat demo source=0                           # webcam; also a video, URL, folder or glob
+    yolo-lat demo model=best.onnx source=video.mp4 show=False save=True
 
 Arguments are Ultralytics' (https://docs.ultralytics.com/usage/cfg/); ``data`` also takes the
 names in datasets.yaml (shapes, coco). Errors are reported in one line; set YOLO_LAT_DEBUG=1
@@ -17,11 +19,16 @@ import os
 import sys
 from collections.abc import Callable
 from difflib import get_close_matches
+from pathlib import Path
 from typing import Any
 
 __all__ = ["main", "parse_args"]
 
-MODES = ("train", "val", "predict", "export")
+MODES = ("train", "val", "predict", "export", "demo")
+# the keys each mode accepts beyond Ultralytics' own set, or instead of it (None: Ultralytics' set)
+ONLY_KEYS: dict[str, set[str]] = {
+    "demo": {"model", "source", "show", "save", "imgsz", "conf", "iou", "device", "project", "name", "exist_ok"},
+}
 USAGE = __doc__.split("\n\n")[1]
 # keys yolo-lat adds to Ultralytics' argument set, per mode
 EXTRA_KEYS: dict[str, set[str]] = {}
@@ -43,7 +50,7 @@ def parse_args(argv: list[str]) -> tuple[str, dict[str, Any]]:
         hint = f" (did you mean '{near[0]}'?)" if near else ""
         raise UsageError(f"unknown mode '{mode}'{hint}; expected one of {', '.join(MODES)}")
     overrides: dict[str, Any] = {}
-    allowed = set(DEFAULT_CFG_DICT) | EXTRA_KEYS.get(mode, set())
+    allowed = ONLY_KEYS.get(mode) or (set(DEFAULT_CFG_DICT) | EXTRA_KEYS.get(mode, set()))
     for arg in rest:
         if "=" not in arg:
             raise UsageError(f"argument '{arg}' is not of the form key=value")
@@ -54,7 +61,7 @@ def parse_args(argv: list[str]) -> tuple[str, dict[str, Any]]:
         if key not in allowed:
             near = get_close_matches(key, allowed, n=3)
             hint = f" (similar: {', '.join(near)})" if near else ""
-            raise UsageError(f"'{key}' is not a valid argument{hint}")
+            raise UsageError(f"'{key}' is not a valid argument for {mode}{hint}")
         overrides[key] = value
     return mode, overrides
 
@@ -107,7 +114,51 @@ def _export(args: dict[str, Any]) -> None:
 
     model = YOLOLAT(args.pop("model", None) or "yolo-lat-n.pt")
     args.setdefault("format", "onnx")
-    print(f"exported: {model.export(**args)}")
+    path = model.export(**args)
+    print(f"exported: {path}")
+    if model.parity is not None:
+        print(model.parity)
+
+
+def _has_display() -> bool:
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def _demo(args: dict[str, Any]) -> None:
+    from ultralytics.utils import RUNS_DIR
+    from ultralytics.utils.files import increment_path
+
+    from .engine.model import YOLOLAT
+
+    show = args.pop("show", None)
+    show = True if show is None else bool(show)
+    save = bool(args.pop("save", False))
+    if show and not _has_display():
+        raise UsageError("no display to show the demo window; use show=False save=True to write the annotated video")
+    if not show and not save:
+        raise UsageError("show=False without save=True would produce nothing")
+    model = YOLOLAT(args.pop("model", None) or "yolo-lat-n.pt")
+    source = args.pop("source", None)
+    save_dir = None
+    if save:
+        project = Path(args.pop("project", None) or RUNS_DIR / "detect")
+        save_dir = increment_path(
+            project / (args.pop("name", None) or "demo"), exist_ok=bool(args.pop("exist_ok", False))
+        )
+    args.pop("project", None), args.pop("name", None), args.pop("exist_ok", None)
+    out = model.demo(
+        0 if source is None else source,
+        show=show,
+        save=save,
+        save_dir=save_dir,
+        imgsz=args.get("imgsz") or 640,
+        conf=args.get("conf") or 0.25,
+        iou=args.get("iou") or 0.7,
+        device=args.get("device"),
+    )
+    print(f"{out['frames']} frame(s), {out['fps']:.1f} FPS" + (f"; saved to {out['output']}" if out["output"] else ""))
 
 
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
@@ -115,6 +166,7 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "val": _val,
     "predict": _predict,
     "export": _export,
+    "demo": _demo,
 }
 
 

@@ -30,7 +30,7 @@ def test_parse_key_values():
     [
         (["fly"], "unknown mode 'fly'"),
         (["trian"], "did you mean 'train'"),
-        (["train", "epoch=3"], "'epoch' is not a valid argument (similar: epochs"),
+        (["train", "epoch=3"], "'epoch' is not a valid argument for train (similar: epochs"),
         (["train", "epochs"], "not of the form key=value"),
     ],
 )

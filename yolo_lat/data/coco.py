@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
-LOGGER = logging.getLogger("yolo_lat.data")
+from ultralytics.utils import LOGGER
 
 __all__ = ["coco_json_to_yolo", "load_index"]
 

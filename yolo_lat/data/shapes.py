@@ -15,7 +15,6 @@ Written both as YOLO labels (``labels/<split>/*.txt``) and as COCO instances JSO
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
 import shutil
@@ -25,8 +24,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
-LOGGER = logging.getLogger("yolo_lat.data")
+from ultralytics.utils import LOGGER
 
 CLASSES = ("circle", "rectangle", "triangle", "star", "cross", "hexagon")
 VERSION = 1  # bump when the generator's output changes

@@ -8,6 +8,7 @@ import os
 import torch
 import torch.nn.functional as F
 
+from ._tracing import exporting
 from .kernels import get_kernel
 from .linear import linear_attention
 from .naive import quadratic_attention
@@ -32,21 +33,6 @@ def triton_available() -> bool:
 
 def _interpreting() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
-
-
-def _exporting() -> bool:
-    """True while tracing, scripting, exporting to ONNX or compiling: only torch ops may be used."""
-    if torch.jit.is_tracing() or torch.jit.is_scripting():
-        return True
-    if torch.onnx.is_in_onnx_export():
-        return True
-    compiler = getattr(torch, "compiler", None)
-    if compiler is not None:
-        for name in ("is_compiling", "is_exporting", "is_dynamo_compiling"):
-            fn = getattr(compiler, name, None)
-            if fn is not None and fn():
-                return True
-    return False
 
 
 def _check_inputs(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
@@ -74,7 +60,7 @@ def resolve_backend(backend: str, device: torch.device, causal: bool = False) ->
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; expected one of {list(BACKENDS)}")
     if backend == "auto":
-        if _exporting():
+        if exporting():
             return "torch"
         use_triton = triton_available() and device.type == "cuda" and not causal
         return "triton" if use_triton else "torch"
@@ -117,7 +103,7 @@ def ela_attention(
     Returns:
         (B, H, L, Dv) tensor in v's dtype. fp16/bf16 inputs are accumulated in fp32.
     """
-    if not _exporting():  # shapes are fixed while tracing; checking them would only add warnings
+    if not exporting():  # shapes are fixed while tracing; checking them would only add warnings
         _check_inputs(q, k, v)
     kern = get_kernel(kernel)
     if not isinstance(causal, bool):

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import torch
 
+from ._tracing import exporting
 from .kernels import Kernel
 
 __all__ = ["compute_dtype", "half_sum", "key_shift", "linear_attention", "two_sum_exp"]
@@ -65,12 +66,31 @@ def _sq_sign(kernel: Kernel) -> float:
     return 1.0 if kernel.mode == "sum_sq" else -1.0
 
 
+def _exp_features_inplace(q: torch.Tensor, k: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``hadamard_exp`` features without autograd: the same operations as the autograd path, in
+    the same order (bitwise-identical results), but in place, so that large inputs allocate 5
+    tensors instead of 13 (on CPU each fresh large tensor costs its page faults)."""
+    big_m = k.amax(-2, keepdim=True)
+    ha, hb = q * 0.5, big_m * 0.5
+    s = ha + hb
+    ap = s - hb  # TwoSum: a' = s − b, b' = s − a', err = (a − a') + (b − b')
+    bp = s - ap
+    err = ap.neg_().add_(ha).add_(bp.neg_().add_(hb))
+    row_hm = s.amax(-1, keepdim=True)
+    phi = s.sub_(row_hm).add_(err).exp_()
+    return phi.mul_(phi), k.sub(big_m).exp_()
+
+
 def _features(q: torch.Tensor, k: torch.Tensor, kernel: Kernel) -> tuple[torch.Tensor, torch.Tensor]:
     """Bidirectional feature maps (φ, ψ) in the compute dtype: (B, H, L, F) each."""
     if kernel.mode == "exp":
+        if not torch.is_grad_enabled() and not exporting():
+            return _exp_features_inplace(q, k)
         big_m = k.detach().amax(-2, keepdim=True)  # M_d: (B, H, 1, D)
-        row_hm = half_sum(q.detach(), big_m)[0].amax(-1, keepdim=True)  # m_i / 2: (B, H, L, 1)
-        return two_sum_exp(q, big_m, row_hm), torch.exp(k - big_m)
+        s, err = half_sum(q, big_m)  # (q + M)/2 = s + err exactly
+        row_hm = s.detach().amax(-1, keepdim=True)  # m_i / 2: (B, H, L, 1)
+        phi = torch.exp((s - row_hm) + err).square()  # exp(2x) = exp(x)²: no overflow of 2x
+        return phi, torch.exp(k - big_m)
     if kernel.mode in ("sum_sq", "sub_sq"):
         sign = _sq_sign(kernel)
         c = key_shift(k, q.dtype)
@@ -108,7 +128,7 @@ def linear_attention(
         num = phi @ state
         den = (phi @ z.unsqueeze(-1)).squeeze(-1)  # (B, H, L)
         if kernel.mode == "exp":  # every denominator ≥ 1 by construction
-            out = num / den.unsqueeze(-1)
+            out = num.div_(den.unsqueeze(-1)) if not torch.is_grad_enabled() else num / den.unsqueeze(-1)
         else:
             out = _normalise(num, den.unsqueeze(-1), vc.mean(-2, keepdim=True))
     return out.to(v.dtype)

@@ -50,6 +50,8 @@ class YOLOLAT(Model):
         self.model.task = self.task
         self.model_name = cfg
 
+    parity = None  # the last ONNX parity check
+
     def train(self, trainer=None, **kwargs: Any):
         """Train; without ``data`` the embedded ``shapes`` dataset, with its recommended settings."""
         if not kwargs.get("resume") and not kwargs.get("cfg"):
@@ -57,6 +59,37 @@ class YOLOLAT(Model):
             for key, value in dataset_train_defaults(kwargs["data"]).items():
                 kwargs.setdefault(key, value)
         return super().train(trainer=trainer, **kwargs)
+
+    def export(self, **kwargs: Any) -> str:
+        """Export (Ultralytics' exporter). ``format=onnx`` is followed by a parity check, ONNX
+        Runtime against PyTorch on real images, which is logged and returned in ``self.parity``;
+        ``format=engine`` needs TensorRT and an NVIDIA GPU and says so when either is missing."""
+        fmt = str(kwargs.get("format", "torchscript")).lower()
+        if fmt in ("engine", "tensorrt", "trt"):
+            _require_tensorrt()
+        path = super().export(**kwargs)
+        if fmt == "onnx" and kwargs.get("parity", True) is not False:
+            self.parity = self._onnx_parity(path, kwargs)
+        return path
+
+    def _onnx_parity(self, path: str, kwargs: dict):
+        from ultralytics.utils import LOGGER
+
+        from ..export.onnx import parity_check
+        from .sources import parity_images
+
+        imgsz = kwargs.get("imgsz") or self.overrides.get("imgsz") or 640
+        imgsz = imgsz[0] if isinstance(imgsz, (list, tuple)) else int(imgsz)
+        images, where = parity_images(self.overrides.get("data"), 4)
+        result = parity_check(self.model, path, images, imgsz, end2end=bool(getattr(self.model, "end2end", False)))
+        LOGGER.info(f"parity ({where}): {result}")
+        return result
+
+    def demo(self, source: str | int = 0, **kwargs: Any) -> dict:
+        """Live demo on a camera, video, stream, folder or glob (see ``yolo_lat.engine.demo``)."""
+        from .demo import run_demo
+
+        return run_demo(self, source, **kwargs)
 
     @property
     def task_map(self) -> dict:
@@ -68,3 +101,21 @@ class YOLOLAT(Model):
                 "predictor": DetectionPredictor,
             }
         }
+
+
+def _require_tensorrt() -> None:
+    """Fail with a clear message, before Ultralytics' exporter tries to pip-install anything."""
+    import torch
+
+    missing = []
+    try:
+        import tensorrt  # noqa: F401
+    except ImportError:
+        missing.append("TensorRT (pip install tensorrt, or pip install -e '.[gpu]')")
+    if not torch.cuda.is_available():
+        missing.append("an NVIDIA GPU with CUDA")
+    if missing:
+        raise RuntimeError(
+            f"format=engine builds a TensorRT fp16 engine and needs {' and '.join(missing)}; "
+            "use format=onnx on this machine"
+        )

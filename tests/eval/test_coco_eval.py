@@ -1,0 +1,94 @@
+"""COCO evaluation: our statistics equal pycocotools called directly; bad ids are named."""
+
+import contextlib
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+from yolo_lat.eval import STAT_NAMES, evaluate_coco
+from yolo_lat.paths import REPO
+
+GT = {
+    "images": [
+        {"id": 7, "file_name": "a.jpg", "width": 100, "height": 80},
+        {"id": 9, "file_name": "b.jpg", "width": 60, "height": 60},
+    ],
+    "categories": [{"id": 3, "name": "cat"}, {"id": 17, "name": "dog"}],
+    "annotations": [
+        {"id": 1, "image_id": 7, "category_id": 3, "bbox": [10, 10, 30, 20], "area": 600, "iscrowd": 0},
+        {"id": 2, "image_id": 7, "category_id": 17, "bbox": [50, 30, 40, 40], "area": 1600, "iscrowd": 0},
+        {"id": 3, "image_id": 9, "category_id": 3, "bbox": [5, 5, 50, 50], "area": 2500, "iscrowd": 0},
+        {"id": 4, "image_id": 9, "category_id": 17, "bbox": [0, 40, 10, 10], "area": 100, "iscrowd": 0},
+    ],
+}
+PRED = [
+    {"image_id": 7, "category_id": 3, "bbox": [11, 9, 30, 22], "score": 0.9},
+    {"image_id": 7, "category_id": 17, "bbox": [48, 33, 40, 35], "score": 0.8},
+    {"image_id": 7, "category_id": 3, "bbox": [60, 5, 20, 20], "score": 0.3},
+    {"image_id": 9, "category_id": 3, "bbox": [4, 8, 52, 45], "score": 0.7},
+    {"image_id": 9, "category_id": 17, "bbox": [30, 30, 10, 10], "score": 0.6},
+]
+
+
+@pytest.fixture
+def files(tmp_path):
+    gt, pred = tmp_path / "gt.json", tmp_path / "pred.json"
+    gt.write_text(json.dumps(GT))
+    pred.write_text(json.dumps(PRED))
+    return gt, pred
+
+
+def test_equals_pycocotools_directly(files):
+    gt, pred = files
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_gt = COCO(str(gt))
+        ev = COCOeval(coco_gt, coco_gt.loadRes(str(pred)), "bbox")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    ours = evaluate_coco(gt, pred)
+    assert list(ours) == list(STAT_NAMES)
+    assert [ours[k] for k in STAT_NAMES] == [float(x) for x in ev.stats]
+    assert 0 < ours["AP"] < 1
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (
+            {"image_id": 8, "category_id": 3, "bbox": [0, 0, 1, 1], "score": 0.5},
+            "image_id 8, which is not in the ground truth",
+        ),
+        (
+            {"image_id": 7, "category_id": 4, "bbox": [0, 0, 1, 1], "score": 0.5},
+            "category_id 4, which is not in the ground truth",
+        ),
+    ],
+)
+def test_unknown_ids_are_named(files, bad, match):
+    gt, _ = files
+    with pytest.raises(ValueError, match=match):
+        evaluate_coco(gt, [*PRED, bad])
+
+
+def test_no_predictions_gives_zeros(files):
+    gt, _ = files
+    assert evaluate_coco(gt, []) == dict.fromkeys(STAT_NAMES, 0.0)
+
+
+def test_tool(files, tmp_path):
+    gt, pred = files
+    out = tmp_path / "e.json"
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "eval_coco.py"), str(gt), str(pred), "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "AP50" in proc.stdout
+    assert json.loads(out.read_text())["ground_truth"] == str(gt)

@@ -1,0 +1,33 @@
+#!/usr/bin/env python
+"""Evaluate a COCO predictions file against a COCO ground-truth file with pycocotools.
+
+python tools/eval_coco.py GT.json PRED.json [--out coco_eval.json]
+"""
+
+import argparse
+import json
+import sys
+
+from yolo_lat.eval import evaluate_coco, format_table
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("ground_truth", help="COCO instances JSON")
+    ap.add_argument("predictions", help="JSON list of {image_id, category_id, bbox, score}")
+    ap.add_argument("--out", help="write the 12 statistics (and the ground-truth path) to this JSON file")
+    args = ap.parse_args(argv)
+    try:
+        stats = evaluate_coco(args.ground_truth, args.predictions)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    print(format_table(stats))
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({**stats, "ground_truth": args.ground_truth}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

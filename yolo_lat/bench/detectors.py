@@ -1,0 +1,305 @@
+"""Detector benchmark: YOLO-LAT against Ultralytics YOLO11, YOLO12 and YOLO26, side by side in one run.
+
+Every model is built from its YAML (random weights: latency does not depend on them), fused
+(Conv+BN) and timed through the *same* pipeline:
+
+    preprocess  letterbox to imgsz, BGR->RGB, HWC->CHW, /255       (Ultralytics' LetterBox)
+    forward     the network                                          (torch or ONNX Runtime)
+    postprocess Ultralytics' non_max_suppression (conf 0.25, IoU 0.7; end-to-end heads such as
+                YOLO26's are only filtered, as Ultralytics does) and boxes scaled to the image
+
+"forward" is the network alone on a ready tensor; "end_to_end" is all three from uint8 images.
+Medians and p90 after warm-up; CUDA events on GPU, perf_counter on CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from .common import environment, time_callable
+from .models import count_params, model_gflops
+
+LOGGER = logging.getLogger("yolo_lat.bench")
+
+YOLO_LAT_MODELS = ["yolo-lat-n", "yolo-lat-s", "yolo-lat-m", "yolo-lat-l", "yolo-lat-x", "yolo-lat-t"]
+SOFTMAX_MODELS = ["yolo-lat-softmax-n", "yolo-lat-softmax-s"]
+ULTRALYTICS_MODELS = ["yolo11n", "yolo11s", "yolo12n", "yolo12s", "yolo26n", "yolo26s"]
+DEFAULT_MODELS = YOLO_LAT_MODELS + SOFTMAX_MODELS + ULTRALYTICS_MODELS
+SMALL = {"yolo-lat-n", "yolo-lat-t", "yolo-lat-softmax-n", "yolo11n", "yolo12n", "yolo26n"}
+
+
+@dataclass
+class Plan:
+    """What to measure; ``skip`` explains any (model, backend, batch, imgsz) left out."""
+
+    device: str = "cpu"
+    models: list[str] = field(default_factory=lambda: list(DEFAULT_MODELS))
+    imgszs: tuple[int, ...] = (320, 640, 1280)
+    batches: tuple[int, ...] = (1, 16)
+    backends: tuple[str, ...] = ("torch",)
+    min_runs: int = 10
+    budget_s: float = 3.0
+    warmup: int = 3
+
+    @classmethod
+    def for_device(cls, device: str) -> Plan:
+        if device.startswith("cuda"):
+            backends = ("torch", "torch_fp16", "cuda_graph_fp16", "onnxruntime", "tensorrt_fp16")
+            return cls(device=device, backends=backends, min_runs=100, budget_s=2.0, warmup=20)
+        return cls(device=device, backends=("torch", "onnxruntime"))
+
+    def skip(self, model: str, backend: str, batch: int, imgsz: int) -> str | None:
+        if self.device.startswith("cuda"):
+            return None
+        # a 2-core CPU cannot afford the full matrix: say exactly what is left out
+        if imgsz == 1280 and model not in SMALL:
+            return "CPU: imgsz 1280 measured for the n/t-size models only"
+        if batch > 1 and (model not in SMALL or imgsz != 320):
+            return "CPU: batch 16 measured at imgsz 320 for the n/t-size models only"
+        if backend == "onnxruntime" and (model not in SMALL or imgsz == 1280):
+            return "CPU: ONNX Runtime measured for the n/t-size models at 320 and 640"
+        return None
+
+
+def build_model(name: str, nc: int = 80):
+    """Fused eval-mode model from a YAML name (YOLO-LAT or Ultralytics)."""
+    from ..nn.tasks import YOLOLATDetectionModel
+
+    model = YOLOLATDetectionModel(f"{name}.yaml", nc=nc, verbose=False)
+    head = model.model[-1]
+    if hasattr(head, "one2one_cv2"):  # YOLO26: run the NMS-free end-to-end head it was designed for
+        model.end2end = True
+    return model.fuse(verbose=False).eval()
+
+
+def sample_images(n: int, size: tuple[int, int] = (480, 640)) -> list[np.ndarray]:
+    """``n`` BGR images (the bundled shapes samples, resized to h×w = ``size``)."""
+    from ..paths import SAMPLES_DIR
+
+    files = sorted(SAMPLES_DIR.glob("*.jpg"))
+    return [cv2.resize(cv2.imread(str(files[i % len(files)])), (size[1], size[0])) for i in range(n)]
+
+
+class Pipeline:
+    """preprocess -> forward -> NMS/postprocess, identical for every model and backend."""
+
+    def __init__(self, forward: Callable[[torch.Tensor], object], imgsz: int, device: torch.device, end2end: bool,
+                 half: bool = False):  # fmt: skip
+        from ultralytics.data.augment import LetterBox
+
+        self.forward = forward
+        self.imgsz = imgsz
+        self.device = device
+        self.end2end = end2end
+        self.half = half
+        self.letterbox = LetterBox(new_shape=(imgsz, imgsz), auto=False, stride=32)
+
+    def preprocess(self, images: list[np.ndarray]) -> torch.Tensor:
+        x = np.stack([self.letterbox(image=im) for im in images])[..., ::-1].transpose(0, 3, 1, 2)
+        x = torch.from_numpy(np.ascontiguousarray(x)).to(self.device)
+        return (x.half() if self.half else x.float()) / 255
+
+    def postprocess(self, preds, x: torch.Tensor, images: list[np.ndarray]) -> list[torch.Tensor]:
+        from ultralytics.utils import nms, ops
+
+        preds = preds[0] if isinstance(preds, (list, tuple)) else preds
+        dets = nms.non_max_suppression(preds, 0.25, 0.7, max_det=300, end2end=self.end2end)
+        for d, im in zip(dets, images):
+            d[:, :4] = ops.scale_boxes(x.shape[2:], d[:, :4], im.shape)
+        return dets
+
+    def __call__(self, images: list[np.ndarray]) -> list[torch.Tensor]:
+        x = self.preprocess(images)
+        return self.postprocess(self.forward(x), x, images)
+
+
+def _torch_forward(model, device: torch.device, half: bool) -> Callable:
+    net = model.to(device)
+    if half:
+        net = net.half()
+
+    def fwd(x):
+        with torch.inference_mode():
+            return net(x)
+
+    return fwd
+
+
+def _cuda_graph_forward(model, device: torch.device, batch: int, imgsz: int) -> Callable:
+    """fp16 forward replayed from a captured CUDA graph (static input buffer)."""
+    net = model.to(device).half()
+    static = torch.zeros(batch, 3, imgsz, imgsz, device=device, dtype=torch.half)
+    with torch.inference_mode():
+        stream = torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(stream):
+            for _ in range(3):
+                net(static)
+        torch.cuda.current_stream().wait_stream(stream)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            out = net(static)
+
+    def fwd(x):
+        static.copy_(x)
+        graph.replay()
+        return out
+
+    return fwd
+
+
+def _onnx_forward(
+    model, name: str, batch: int, imgsz: int, workdir: Path, device: torch.device
+) -> tuple[Callable, str]:
+    """Export with Ultralytics' exporter (opset 17, onnxslim, fixed shape), run with ONNX Runtime."""
+    from ..export.onnx import export_with_ultralytics, onnx_session
+
+    path = export_with_ultralytics(
+        model.float().cpu(), workdir, name=f"{name}_b{batch}_{imgsz}", imgsz=imgsz, batch=batch, device="cpu"
+    )
+    model.to(device)
+    sess = onnx_session(path, device)
+    input_name = sess.get_inputs()[0].name
+
+    def fwd(t):
+        return torch.from_numpy(sess.run(None, {input_name: t.detach().float().cpu().numpy()})[0])
+
+    return fwd, sess.get_providers()[0]
+
+
+def measure(plan: Plan, out_json: Path | None = None, log: Callable[[str], None] = LOGGER.info) -> dict:
+    """Run the plan; returns (and optionally writes) the report."""
+    device = torch.device(plan.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={plan.device} requested but no CUDA GPU is available")
+    if device.type == "cpu":
+        torch.set_num_threads(os.cpu_count() or 1)
+    report = {
+        "benchmark": "detectors",
+        "environment": environment(device),
+        "pipeline": __doc__.strip().split("\n\n")[1],
+        "timing": "CUDA events" if device.type == "cuda" else "time.perf_counter",
+        "models": {},
+        "latency": [],
+        "skipped": [],
+    }
+    tmp = Path(tempfile.mkdtemp(prefix="yolo-lat-bench-"))
+    for name in plan.models:
+        model = build_model(name)
+        end2end = bool(getattr(model, "end2end", False))
+        report["models"][name] = {
+            "params": count_params(model),
+            "gflops_640": round(model_gflops(model, 640), 3),
+            "postprocess": "end-to-end filter" if end2end else "NMS",
+        }
+        log(f"{name}: {report['models'][name]['params']:,} params, {report['models'][name]['gflops_640']:.2f} GFLOPs")
+        for backend in plan.backends:
+            for imgsz in plan.imgszs:
+                for batch in plan.batches:
+                    reason = plan.skip(name, backend, batch, imgsz)
+                    if reason is None:
+                        reason = _unavailable(backend, device)
+                    if reason:
+                        report["skipped"].append(
+                            dict(model=name, backend=backend, batch=batch, imgsz=imgsz, why=reason)
+                        )
+                        continue
+                    try:
+                        row = _measure_one(model, name, backend, batch, imgsz, device, end2end, plan, tmp)
+                    except Exception as exc:  # record and go on: one failing backend must not lose the rest
+                        report["skipped"].append(
+                            dict(model=name, backend=backend, batch=batch, imgsz=imgsz, why=f"failed: {exc}")
+                        )
+                        log(f"  {backend} b{batch} {imgsz}: failed: {exc}")
+                        continue
+                    row.update(model=name, backend=backend, batch=batch, imgsz=imgsz)
+                    report["latency"].append(row)
+                    log(
+                        f"  {backend:16s} b{batch:<2d} {imgsz:4d}: forward {row['forward']['median_ms']:8.2f} ms, "
+                        f"end-to-end {row['end_to_end']['median_ms']:8.2f} ms (p90 {row['end_to_end']['p90_ms']:.2f})"
+                    )
+                    if out_json:  # results land as they are measured
+                        _write(report, out_json)
+        del model
+    if out_json:
+        _write(report, out_json)
+    return report
+
+
+def _write(report: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(report, indent=1))
+    os.replace(tmp, path)
+
+
+def _unavailable(backend: str, device: torch.device) -> str | None:
+    if backend in ("torch_fp16", "cuda_graph_fp16") and device.type != "cuda":
+        return "needs a GPU"
+    if backend == "onnxruntime":
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            return "onnxruntime not installed"
+    if backend == "tensorrt_fp16":
+        if device.type != "cuda":
+            return "needs a GPU"
+        try:
+            import tensorrt  # noqa: F401
+        except ImportError:
+            return "TensorRT not installed (pip install yolo-lat[gpu])"
+    return None
+
+
+def _measure_one(model, name, backend, batch, imgsz, device, end2end, plan: Plan, tmp: Path) -> dict:
+    half = backend in ("torch_fp16", "cuda_graph_fp16", "tensorrt_fp16")
+    provider = None
+    if backend == "torch" or backend == "torch_fp16":
+        fwd = _torch_forward(model, device, half)
+    elif backend == "cuda_graph_fp16":
+        fwd = _cuda_graph_forward(model, device, batch, imgsz)
+    elif backend == "onnxruntime":
+        fwd, provider = _onnx_forward(model, name, batch, imgsz, tmp, device)
+    elif backend == "tensorrt_fp16":
+        fwd = _tensorrt_forward(model, name, batch, imgsz, tmp, device)
+    else:
+        raise ValueError(f"unknown backend {backend!r}")
+    in_device = device if backend != "onnxruntime" else torch.device("cpu")
+    pipe = Pipeline(fwd, imgsz, in_device, end2end, half=half and backend != "tensorrt_fp16")
+    images = sample_images(batch)
+    x = pipe.preprocess(images)
+    kw = dict(warmup=plan.warmup, min_runs=plan.min_runs, budget_s=plan.budget_s)
+    row = {
+        "forward": time_callable(lambda: fwd(x), device, **kw),
+        "end_to_end": time_callable(lambda: pipe(images), device, **kw),
+    }
+    if provider:
+        row["provider"] = provider
+    return row
+
+
+def _tensorrt_forward(model, name, batch, imgsz, tmp: Path, device) -> Callable:
+    """TensorRT fp16 engine built by Ultralytics' exporter, run through its AutoBackend."""
+    from ultralytics.nn.autobackend import AutoBackend
+
+    from ..export.onnx import export_with_ultralytics
+
+    engine = export_with_ultralytics(
+        model, tmp, name=f"{name}_b{batch}_{imgsz}", format="engine", imgsz=imgsz, batch=batch, half=True, device=0
+    )
+    backend = AutoBackend(engine, device=device, fp16=True)
+
+    def fwd(x):
+        return backend(x.half())
+
+    return fwd

@@ -1,0 +1,116 @@
+"""COCO box evaluation with pycocotools, and ground truth built from YOLO labels.
+
+The 12 standard COCOeval statistics, under their usual names:
+AP (IoU .50:.95), AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["STAT_NAMES", "evaluate_coco", "format_table", "yolo_labels_to_coco"]
+
+STAT_NAMES = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
+
+
+def _load_json(path: str | Path, what: str):
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{what} file '{path}' not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{what} file '{path}' is not valid JSON: {exc}") from None
+
+
+def _check_predictions(preds: list, gt: dict, gt_name: str) -> None:
+    if not isinstance(preds, list):
+        raise ValueError("predictions must be a JSON list of {image_id, category_id, bbox, score}")
+    image_ids = {im["id"] for im in gt.get("images", [])}
+    cat_ids = {c["id"] for c in gt.get("categories", [])}
+    for i, p in enumerate(preds):
+        missing = [k for k in ("image_id", "category_id", "bbox", "score") if k not in p]
+        if missing:
+            raise ValueError(f"prediction {i} lacks {missing}")
+        if p["image_id"] not in image_ids:
+            raise ValueError(
+                f"prediction {i} has image_id {p['image_id']!r}, which is not in the ground truth {gt_name}"
+            )
+        if p["category_id"] not in cat_ids:
+            raise ValueError(
+                f"prediction {i} has category_id {p['category_id']!r}, which is not in the ground truth {gt_name} "
+                f"(categories: {sorted(cat_ids)})"
+            )
+        if len(p["bbox"]) != 4:
+            raise ValueError(f"prediction {i} has bbox {p['bbox']!r}; expected [x, y, width, height]")
+
+
+def evaluate_coco(ground_truth: str | Path, predictions: str | Path | Sequence[dict]) -> dict[str, float]:
+    """COCOeval ('bbox') of ``predictions`` against ``ground_truth`` (a COCO instances JSON).
+
+    Predictions are a list (or JSON file) of {image_id, category_id, bbox [x, y, w, h] in
+    pixels, score}. An image or category id that the ground truth does not have is an error
+    naming it. With no predictions every statistic is 0.
+    """
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    gt = _load_json(ground_truth, "ground-truth")
+    preds = list(predictions) if not isinstance(predictions, (str, Path)) else _load_json(predictions, "predictions")
+    _check_predictions(preds, gt, str(ground_truth))
+    if not preds:
+        return dict.fromkeys(STAT_NAMES, 0.0)
+    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress
+        coco_gt = COCO()
+        coco_gt.dataset = gt
+        coco_gt.createIndex()
+        coco_dt = coco_gt.loadRes(preds)
+        ev = COCOeval(coco_gt, coco_dt, "bbox")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    # COCOeval reports -1 where a statistic is undefined (no ground truth in that size range)
+    return {name: float(v) for name, v in zip(STAT_NAMES, ev.stats)}
+
+
+def format_table(stats: dict[str, float]) -> str:
+    """Two-row Markdown-like table of the 12 statistics."""
+    head = " ".join(f"{n:>6}" for n in STAT_NAMES)
+    vals = " ".join(f"{stats[n]:6.3f}" for n in STAT_NAMES)
+    return f"{head}\n{vals}"
+
+
+def yolo_labels_to_coco(
+    im_files: Sequence[str], shapes: Sequence[tuple[int, int]], labels: Sequence[dict], names: dict[int, str]
+) -> tuple[dict, dict[str, int]]:
+    """COCO instances dict from YOLO labels, and the map image-file stem -> image id.
+
+    ``shapes`` are (height, width) of the original images; ``labels`` are Ultralytics label
+    dicts with normalised xywh ``bboxes`` and ``cls``. Image ids are 1..N in dataset order,
+    category ids are class index + 1.
+    """
+    images, anns, stem_to_id = [], [], {}
+    for i, (f, (h, w), lb) in enumerate(zip(im_files, shapes, labels), start=1):
+        stem_to_id[Path(f).stem] = i
+        images.append({"id": i, "file_name": Path(f).name, "height": int(h), "width": int(w)})
+        boxes = np.asarray(lb.get("bboxes", np.zeros((0, 4))), dtype=float).reshape(-1, 4)
+        cls = np.asarray(lb.get("cls", np.zeros((0, 1)))).reshape(-1)
+        for (cx, cy, bw, bh), c in zip(boxes, cls):
+            x, y, ww, hh = (cx - bw / 2) * w, (cy - bh / 2) * h, bw * w, bh * h
+            anns.append(
+                {
+                    "id": len(anns) + 1,
+                    "image_id": i,
+                    "category_id": int(c) + 1,
+                    "bbox": [float(x), float(y), float(ww), float(hh)],
+                    "area": float(ww * hh),
+                    "iscrowd": 0,
+                }
+            )
+    cats = [{"id": int(k) + 1, "name": str(v)} for k, v in sorted(names.items())]
+    return {"images": images, "annotations": anns, "categories": cats}, stem_to_id
