@@ -27,10 +27,17 @@ class ELAttention(nn.Module):
         kernel: attention kernel name.
         attn_ratio: key/query width relative to the head width.
         backend: ``ela_attention`` backend (``auto``: Triton on GPU, torch on CPU and in export).
+        positional: add the depthwise-conv positional term.
     """
 
     def __init__(
-        self, dim: int, num_heads: int = 1, kernel: str = "hadamard_exp", attn_ratio: float = 0.5, backend: str = "auto"
+        self,
+        dim: int,
+        num_heads: int = 1,
+        kernel: str = "hadamard_exp",
+        attn_ratio: float = 0.5,
+        backend: str = "auto",
+        positional: bool = True,
     ):
         super().__init__()
         if dim % num_heads:
@@ -43,7 +50,7 @@ class ELAttention(nn.Module):
         self.backend = backend
         self.qkv = Conv(dim, dim + 2 * self.key_dim * num_heads, 1, act=False)
         self.proj = Conv(dim, dim, 1, act=False)
-        self.pe = Conv(dim, dim, 3, 1, g=dim, act=False)
+        self.pe = Conv(dim, dim, 3, 1, g=dim, act=False) if positional else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
@@ -57,7 +64,9 @@ class ELAttention(nn.Module):
         out = ela_attention(
             q.transpose(-1, -2), k.transpose(-1, -2), v.transpose(-1, -2), self.kernel, backend=self.backend
         )
-        out = out.transpose(-1, -2).reshape(b, c, h, w) + self.pe(v.reshape(b, c, h, w))
+        out = out.transpose(-1, -2).reshape(b, c, h, w)
+        if self.pe is not None:
+            out = out + self.pe(v.reshape(b, c, h, w))
         return self.proj(out)
 
     def extra_repr(self) -> str:

@@ -1,4 +1,18 @@
-"""The CSP-style ELA block: where YOLO11 uses C2PSA and YOLO12 uses A2C2f."""
+"""The CSP-style ELA block: where YOLO11 uses C2PSA and YOLO12 uses A2C2f.
+
+Options from the ELA paper (arXiv 2605.18848), each off by default:
+
+- ``lobe``: a Memory Lobe on every layer: out = x + ffn_out + lobe(ffn_out) (see lobe.py).
+- ``moe``: the FFN is a mixture of experts with the routing-score bias (see moe.py), e.g.
+  ``moe: {experts: 4, top_k: 2, bias: outside}``.
+- ``hyperlink``: the Hyper-Link residual pathway. Each layer is one whole transform
+  T(h) = a + ffn(a) with a = attn(h) (no residual around attention alone, as in the paper's
+  code) and a gated FFN, ffn(a) = W_o(silu(W_g a) ⊙ W_v a), whose gate modulates the layer's
+  signal; layers are joined by learnable residual connections across depths (the static
+  depth-connections of Hyper-Connections, arXiv 2409.19606):
+  h_l = Σ_{j<l} α_{l,j} h_j + T_l(h_{l−1}), initialised to the plain residual h_{l−1} + T_l.
+  The gated FFN's hidden width is 2/3 of the plain one, so parameters stay comparable.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +21,10 @@ import torch.nn as nn
 from ultralytics.nn.modules import Conv
 
 from .attention import ELAttention
+from .lobe import MemoryLobe
+from .moe import MoEFFN
 
-__all__ = ["ELABlock", "ELALayer", "heads_for"]
+__all__ = ["ELABlock", "ELALayer", "GatedFFN", "heads_for"]
 
 
 def heads_for(channels: int, head_dim: int) -> int:
@@ -19,10 +35,32 @@ def heads_for(channels: int, head_dim: int) -> int:
     return heads
 
 
-class ELALayer(nn.Module):
-    """ELA attention + FFN, each with a residual: x + attn(x), then x + ffn(x).
+def _last_one(size: int) -> nn.Parameter:
+    w = torch.zeros(size)
+    w[-1] = 1.0
+    return nn.Parameter(w)
 
-    The FFN is two 1×1 convs (c -> c·ffn_ratio -> c), as in Ultralytics' PSABlock.
+
+class GatedFFN(nn.Module):
+    """ffn(a) = W_o(silu(W_g a) ⊙ W_v a), 1×1 convs; x: (B, c, H, W) -> (B, c, H, W)."""
+
+    def __init__(self, c: int, hidden: int):
+        super().__init__()
+        self.hidden = hidden
+        self.gate_value = Conv(c, 2 * hidden, 1, act=False)
+        self.out = Conv(hidden, c, 1, act=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        g, v = self.gate_value(x).split(self.hidden, dim=1)
+        return self.out(nn.functional.silu(g) * v)
+
+
+class ELALayer(nn.Module):
+    """ELA attention + FFN.
+
+    Plain: x1 = x + attn(x); f = ffn(x1); out = x1 + f (+ lobe(f)).
+    Hyper-Link (``transform_only``): returns T(x) = a + f (+ lobe(f)) with a = attn(x), f = ffn(a);
+    the enclosing ELABlock adds the cross-depth residuals.
     """
 
     def __init__(
@@ -33,14 +71,32 @@ class ELALayer(nn.Module):
         attn_ratio: float = 0.5,
         ffn_ratio: float = 2.0,
         backend: str = "auto",
+        lobe: bool = False,
+        moe: dict | None = None,
+        transform_only: bool = False,
     ):
         super().__init__()
+        self.transform_only = transform_only
         self.attn = ELAttention(c, num_heads, kernel, attn_ratio, backend)
-        self.ffn = nn.Sequential(Conv(c, int(c * ffn_ratio), 1), Conv(int(c * ffn_ratio), c, 1, act=False))
+        hidden = int(c * ffn_ratio)
+        if moe is not None:
+            self.ffn = MoEFFN(c, hidden, **moe)
+        elif transform_only:
+            self.ffn = GatedFFN(c, max(1, round(hidden * 2 / 3)))
+        else:
+            self.ffn = nn.Sequential(Conv(c, hidden, 1), Conv(hidden, c, 1, act=False))
+        self.lobe = MemoryLobe(c, num_heads, kernel, attn_ratio, backend) if lobe else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(x)
-        return x + self.ffn(x)
+        if self.transform_only:
+            a = self.attn(x)
+            f = self.ffn(a)
+            t = a + f
+        else:
+            x = x + self.attn(x)
+            f = self.ffn(x)
+            t = x + f
+        return t + self.lobe(f) if self.lobe is not None else t
 
 
 class ELABlock(nn.Module):
@@ -63,6 +119,9 @@ class ELABlock(nn.Module):
         attn_ratio: key width relative to head width.
         ffn_ratio: FFN expansion.
         backend: ``ela_attention`` backend.
+        hyperlink: Hyper-Link residual pathway (see module docstring).
+        lobe: a Memory Lobe on every layer.
+        moe: mixture-of-experts FFN settings (``experts``, ``top_k``, ``bias``, ``aux_coef``), or None.
     """
 
     def __init__(
@@ -76,14 +135,34 @@ class ELABlock(nn.Module):
         attn_ratio: float = 0.5,
         ffn_ratio: float = 2.0,
         backend: str = "auto",
+        hyperlink: bool = False,
+        lobe: bool = False,
+        moe: dict | None = None,
     ):
         super().__init__()
         self.c = int(c2 * e)
         heads = heads_for(self.c, head_dim)
         self.cv1 = Conv(c1, 2 * self.c, 1)
         self.cv2 = Conv(2 * self.c, c2, 1)
-        self.m = nn.Sequential(*(ELALayer(self.c, heads, kernel, attn_ratio, ffn_ratio, backend) for _ in range(n)))
+        self.m = nn.Sequential(
+            *(
+                ELALayer(self.c, heads, kernel, attn_ratio, ffn_ratio, backend, lobe, moe, transform_only=hyperlink)
+                for _ in range(n)
+            )
+        )
+        # Hyper-Link: α_l over the states h_0..h_{l−1}, starting as the plain residual (α_{l,l−1} = 1)
+        self.alpha = nn.ParameterList(_last_one(i + 1) for i in range(n)) if hyperlink else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         a, b = self.cv1(x).split((self.c, self.c), dim=1)
-        return self.cv2(torch.cat((a, self.m(b)), 1))
+        if self.alpha is None:
+            b = self.m(b)
+        else:
+            states = [b]
+            for layer, alpha in zip(self.m, self.alpha):
+                h = layer(states[-1])
+                for j, s in enumerate(states):
+                    h = h + alpha[j] * s
+                states.append(h)
+            b = states[-1]
+        return self.cv2(torch.cat((a, b), 1))

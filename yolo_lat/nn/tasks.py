@@ -31,6 +31,7 @@ from ultralytics.utils.torch_utils import initialize_weights
 from ..paths import CFG_DIRS
 from .attention import ELAttention
 from .block import ELABlock
+from .moe import MoEFFN
 
 __all__ = ["MODULES", "YOLOLATDetectionModel", "load_model_yaml", "register_module", "resolve_model_yaml"]
 
@@ -255,6 +256,25 @@ class YOLOLATDetectionModel(DetectionModel):
             new.i, new.f, new.type = old.i, old.f, f"{cls.__module__}.{cls.__name__}"
             new.resolved_args = [*resolved, kwargs] if kwargs else resolved
             self.model[i] = new
+
+    def moe_aux_loss(self) -> torch.Tensor | None:
+        """Sum of the MoE load-balancing losses of the last forward pass, or None without MoE."""
+        losses = [m.aux_loss for m in self.modules() if isinstance(m, MoEFFN) and m.aux_loss is not None]
+        return torch.stack(losses).sum() if losses else None
+
+    def loss(self, batch: dict, preds=None):
+        """Ultralytics' detection loss, plus the MoE load-balancing loss (logged as ``moe_loss``).
+
+        The criterion returns its terms multiplied by the batch size; the auxiliary term is scaled
+        the same way and appended, so that the trainer's ``loss.sum()`` includes it once."""
+        if preds is None:
+            preds = self.forward(batch["img"])
+        loss, items = super().loss(batch, preds)
+        aux = self.moe_aux_loss()
+        if aux is None:
+            return loss, items
+        scaled = (aux * batch["img"].shape[0]).reshape(1).to(loss.dtype)
+        return torch.cat([loss.reshape(-1), scaled]), {**items, "moe_loss": aux.detach()}
 
     def _log_layers(self, plan: dict) -> None:
         rows = self.yaml["backbone"] + self.yaml["head"]
