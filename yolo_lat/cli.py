@@ -7,6 +7,7 @@
     yolo-lat export model=yolo-lat-n.pt format=onnx
     yolo-lat demo source=0                           # webcam; also a video, URL, folder or glob
     yolo-lat demo model=best.onnx source=video.mp4 show=False save=True
+    yolo-lat benchmark device=cpu                    # YOLO-LAT vs YOLO11/12/26: params, GFLOPs, latency
 
 Arguments are Ultralytics' (https://docs.ultralytics.com/usage/cfg/); ``data`` also takes the
 names in datasets.yaml (shapes, coco). Errors are reported in one line; set YOLO_LAT_DEBUG=1
@@ -24,10 +25,11 @@ from typing import Any
 
 __all__ = ["main", "parse_args"]
 
-MODES = ("train", "val", "predict", "export", "demo")
+MODES = ("train", "val", "predict", "export", "demo", "benchmark")
 # the keys each mode accepts beyond Ultralytics' own set, or instead of it (None: Ultralytics' set)
 ONLY_KEYS: dict[str, set[str]] = {
     "demo": {"model", "source", "show", "save", "imgsz", "conf", "iou", "device", "project", "name", "exist_ok"},
+    "benchmark": {"device", "models", "imgsz", "batch", "project"},
 }
 USAGE = __doc__.split("\n\n")[1]
 # keys yolo-lat adds to Ultralytics' argument set, per mode
@@ -161,12 +163,37 @@ def _demo(args: dict[str, Any]) -> None:
     print(f"{out['frames']} frame(s), {out['fps']:.1f} FPS" + (f"; saved to {out['output']}" if out["output"] else ""))
 
 
+def _as_list(v) -> list | None:
+    if v is None:
+        return None
+    if isinstance(v, (list, tuple)):
+        return list(v)
+    return [x.strip() for x in str(v).split(",") if x.strip()]
+
+
+def _benchmark(args: dict[str, Any]) -> None:
+    from .bench.run import benchmark
+
+    device = str(args.get("device") or "cpu")
+    device = "cuda" if device.isdigit() else device
+    imgsz = _as_list(args.get("imgsz"))
+    batch = _as_list(args.get("batch"))
+    benchmark(
+        device=device,
+        models=_as_list(args.get("models")),
+        imgsz=[int(x) for x in imgsz] if imgsz else None,
+        batch=[int(x) for x in batch] if batch else None,
+        out_dir=args.get("project"),
+    )
+
+
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "train": _train,
     "val": _val,
     "predict": _predict,
     "export": _export,
     "demo": _demo,
+    "benchmark": _benchmark,
 }
 
 

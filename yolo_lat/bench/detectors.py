@@ -72,14 +72,12 @@ class Plan:
 
 
 def build_model(name: str, nc: int = 80):
-    """Fused eval-mode model from a YAML name (YOLO-LAT or Ultralytics)."""
+    """Eval-mode model (not yet fused) from a YAML name (YOLO-LAT or Ultralytics), in Ultralytics' default
+    inference mode: YOLO26's one-to-many head + NMS, like every other model here (its NMS-free
+    one-to-one head is Ultralytics' ``nms=False`` setting, not the default)."""
     from ..nn.tasks import YOLOLATDetectionModel
 
-    model = YOLOLATDetectionModel(f"{name}.yaml", nc=nc, verbose=False)
-    head = model.model[-1]
-    if hasattr(head, "one2one_cv2"):  # YOLO26: run the NMS-free end-to-end head it was designed for
-        model.end2end = True
-    return model.fuse(verbose=False).eval()
+    return YOLOLATDetectionModel(f"{name}.yaml", nc=nc, verbose=False).eval()
 
 
 def sample_images(n: int, size: tuple[int, int] = (480, 640)) -> list[np.ndarray]:
@@ -187,7 +185,7 @@ def measure(plan: Plan, out_json: Path | None = None, log: Callable[[str], None]
     report = {
         "benchmark": "detectors",
         "environment": environment(device),
-        "pipeline": __doc__.strip().split("\n\n")[1],
+        "pipeline": "\n\n".join(__doc__.strip().split("\n\n")[1:]),
         "timing": "CUDA events" if device.type == "cuda" else "time.perf_counter",
         "models": {},
         "latency": [],
@@ -197,11 +195,12 @@ def measure(plan: Plan, out_json: Path | None = None, log: Callable[[str], None]
     for name in plan.models:
         model = build_model(name)
         end2end = bool(getattr(model, "end2end", False))
-        report["models"][name] = {
+        report["models"][name] = {  # sizes of the model as defined (unfused), as in the YAML headers
             "params": count_params(model),
             "gflops_640": round(model_gflops(model, 640), 3),
             "postprocess": "end-to-end filter" if end2end else "NMS",
         }
+        model = model.fuse(verbose=False)
         log(f"{name}: {report['models'][name]['params']:,} params, {report['models'][name]['gflops_640']:.2f} GFLOPs")
         for backend in plan.backends:
             for imgsz in plan.imgszs:
