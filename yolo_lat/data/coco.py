@@ -14,10 +14,11 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from ultralytics.utils import LOGGER
+
+from .atomic import atomic_dir
 
 __all__ = ["coco_json_to_yolo", "load_index"]
 
@@ -101,10 +102,8 @@ def coco_json_to_yolo(splits: dict[str, Path], cache_dir: Path, root: Path | Non
     cat_ids = sorted(cats)
     cls_of = {cid: i for i, cid in enumerate(cat_ids)}
 
-    Path(cache_dir).mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=cache_dir))
     index = {"categories": {str(i): cid for i, cid in enumerate(cat_ids)}, "images": {}, "json": {}}
-    try:
+    with atomic_dir(out, "data.yaml") as tmp:
         for split, d in docs.items():
             (tmp / "images" / split).mkdir(parents=True)
             (tmp / "labels" / split).mkdir(parents=True)
@@ -159,14 +158,6 @@ def coco_json_to_yolo(splits: dict[str, Path], cache_dir: Path, root: Path | Non
             f"# converted from COCO JSON by YOLO-LAT (links to the original images)\npath: {out}\n{split_lines}"
             f"coco_json:\n{json_lines}coco_index: index.json\nnames:\n{names}\n"
         )
-        try:
-            os.rename(tmp, out)
-        except OSError:
-            if not data_yaml.is_file():
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return data_yaml
 
 

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 from ultralytics.utils import LOGGER
+
+from .atomic import atomic_dir
 
 CLASSES = ("circle", "rectangle", "triangle", "star", "cross", "hexagon")
 VERSION = 1  # bump when the generator's output changes
@@ -218,10 +217,8 @@ def ensure_shapes(cache_dir: Path, cfg: ShapesConfig = ShapesConfig()) -> Path:
     data_yaml = root / "data.yaml"
     if data_yaml.is_file():
         return data_yaml
-    Path(cache_dir).mkdir(parents=True, exist_ok=True)
     LOGGER.info(f"Generating the shapes dataset ({cfg.train} train + {cfg.val} val images) into {root} ...")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}-", dir=cache_dir))
-    try:
+    with atomic_dir(root, "data.yaml") as tmp:
         for split, count in (("train", cfg.train), ("val", cfg.val)):
             _write_split(cfg, tmp, split, count)
         names = "\n".join(f"  {i}: {name}" for i, name in enumerate(CLASSES))
@@ -231,12 +228,4 @@ def ensure_shapes(cache_dir: Path, cfg: ShapesConfig = ShapesConfig()) -> Path:
             f"coco_json:\n  train: annotations/instances_train.json\n  val: annotations/instances_val.json\n"
             f"names:\n{names}\n"
         )
-        try:
-            os.rename(tmp, root)
-        except OSError:  # another process finished first
-            if not data_yaml.is_file():
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return data_yaml
