@@ -6,7 +6,7 @@ Error measure: max |out − ref| / max |ref| over the whole output (norm-wise re
 import pytest
 import torch
 
-from yolo_lat.ela import ela_attention
+from tests.ela.common import attend, triton_direct
 
 KERNELS = ["hadamard_exp", "sum_sqeuclid", "sub_sqeuclid"]
 TOL = {torch.float64: 1e-10, torch.float32: 1e-5}
@@ -34,8 +34,8 @@ def make(shape, dtype, scale=1.0, seed=0):
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
 def test_matches_oracle(shape, backend, kernel, causal, dtype):
     q, k, v = make(shape, dtype)
-    ref = ela_attention(q.double(), k.double(), v.double(), kernel, causal, backend="quadratic")
-    out = ela_attention(q, k, v, kernel, causal, backend=backend)
+    ref = attend(q.double(), k.double(), v.double(), kernel, causal, backend="quadratic")
+    out = attend(q, k, v, kernel, causal, backend=backend)
     assert out.dtype == dtype and out.shape == v.shape
     assert rel_err(out, ref) <= TOL[dtype]
 
@@ -43,12 +43,11 @@ def test_matches_oracle(shape, backend, kernel, causal, dtype):
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_triton_segments_and_tiles(kernel):
     """Several L-segments combined (running maxima rescaled), several D and Dv tiles."""
-    from yolo_lat.ela.function import ela_triton
     from yolo_lat.ela.kernels import get_kernel
 
     q, k, v = make((1, 1, 200, 70, 66), torch.float64, seed=3)
-    ref = ela_attention(q, k, v, kernel, backend="quadratic")
-    out = ela_triton(q, k, v, get_kernel(kernel).mode, 4)
+    ref = attend(q, k, v, kernel, backend="quadratic")
+    out = triton_direct(q, k, v, get_kernel(kernel).mode, 4)
     assert rel_err(out, ref) <= 1e-10
 
 
@@ -56,9 +55,9 @@ def test_non_contiguous_inputs():
     q, k, v = make((2, 4, 33, 8, 8), torch.float32)
     q, k, v = (t.transpose(1, 2).contiguous().transpose(1, 2) for t in (q, k, v))  # (B, L, H, D) storage
     assert not q.is_contiguous()
-    ref = ela_attention(q.double(), k.double(), v.double(), backend="quadratic")
+    ref = attend(q.double(), k.double(), v.double(), backend="quadratic")
     for backend in ("torch", "triton"):
-        assert rel_err(ela_attention(q, k, v, backend=backend), ref) <= 1e-5
+        assert rel_err(attend(q, k, v, backend=backend), ref) <= 1e-5
 
 
 @pytest.mark.parametrize("causal", [False, True])
@@ -66,7 +65,7 @@ def test_softmax_baseline(causal):
     q, k, v = make((1, 2, 20, 8, 6), torch.float64)
     ref = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)
     for backend in ("quadratic", "torch", "auto"):
-        assert rel_err(ela_attention(q, k, v, "softmax", causal, backend=backend), ref) <= 1e-12
+        assert rel_err(attend(q, k, v, "softmax", causal, backend=backend), ref) <= 1e-12
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=str)
@@ -74,10 +73,10 @@ def test_softmax_baseline(causal):
 def test_half_precision(kernel, dtype):
     """fp16/bf16 in, fp32 accumulation: error within a few units of the output precision."""
     q, k, v = make((1, 2, 45, 12, 10), dtype)
-    ref = ela_attention(q.double(), k.double(), v.double(), kernel, backend="quadratic")
+    ref = attend(q.double(), k.double(), v.double(), kernel, backend="quadratic")
     tol = 4 * torch.finfo(dtype).eps
     for backend in ("torch", "triton"):
-        out = ela_attention(q, k, v, kernel, backend=backend)
+        out = attend(q, k, v, kernel, backend=backend)
         assert out.dtype == dtype
         assert rel_err(out, ref) <= tol
 
@@ -88,13 +87,13 @@ def test_all_zero_rows_sub_sqeuclid_defined():
     k = torch.zeros_like(q)
     v = torch.randn(1, 1, 10, 3, dtype=torch.float64)
     for causal in (False, True):
-        ref = ela_attention(q, k, v, "sub_sqeuclid", causal, backend="quadratic")
+        ref = attend(q, k, v, "sub_sqeuclid", causal, backend="quadratic")
         expect = (
             v.cumsum(-2) / torch.arange(1, 11).view(1, 1, 10, 1) if causal else v.mean(-2, keepdim=True).expand_as(v)
         )
         assert torch.allclose(ref, expect)
         for backend in ("torch", "triton"):
-            out = ela_attention(q, k, v, "sub_sqeuclid", causal, backend=backend)
+            out = attend(q, k, v, "sub_sqeuclid", causal, backend=backend)
             assert torch.isfinite(out).all()
             assert rel_err(out, ref) <= 1e-12
 
@@ -111,7 +110,7 @@ def test_auto_backend_choice():
 def test_auto_uses_torch_path_when_tracing():
     """While tracing (as ONNX export does), only torch ops appear in the graph."""
     q, k, v = make((1, 1, 16, 4, 4), torch.float32)
-    traced = torch.jit.trace(lambda a, b, c: ela_attention(a, b, c), (q, k, v))
+    traced = torch.jit.trace(lambda a, b, c: attend(a, b, c), (q, k, v))
     nodes = {n.kind() for n in traced.graph.nodes()}
     assert not any("prim::PythonOp" in kind for kind in nodes)  # no autograd.Function (Triton) in the graph
-    assert torch.allclose(traced(q, k, v), ela_attention(q, k, v, backend="torch"))
+    assert torch.allclose(traced(q, k, v), attend(q, k, v, backend="torch"))

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from yolo_lat.ela import ela_attention, register_kernel, unregister_kernel
+from tests.ela.common import attend, triton_direct
+from yolo_lat.ela import register_kernel, unregister_kernel
 
 KERNELS = ["hadamard_exp", "sum_sqeuclid", "sub_sqeuclid"]
 
@@ -17,7 +18,7 @@ def inputs(b, h, length, d, dv, seed=0, dtype=torch.float64):
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_gradcheck_torch_path(kernel, causal):
     q, k, v = inputs(1, 2, 9, 3, 4)
-    fn = lambda a, b, c: ela_attention(a, b, c, kernel, causal, backend="torch")  # noqa: E731
+    fn = lambda a, b, c: attend(a, b, c, kernel, causal, backend="torch")  # noqa: E731
     assert torch.autograd.gradcheck(fn, (q, k, v), eps=1e-6, atol=1e-7)
 
 
@@ -40,20 +41,18 @@ def _grads(out, tensors, seed=5):
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_triton_backward_equals_torch_backward(kernel, shape):
     q, k, v = inputs(*shape)
-    g_torch = _grads(ela_attention(q, k, v, kernel, backend="torch"), (q, k, v))
-    g_triton = _grads(ela_attention(q, k, v, kernel, backend="triton"), (q, k, v))
+    g_torch = _grads(attend(q, k, v, kernel, backend="torch"), (q, k, v))
+    g_triton = _grads(attend(q, k, v, kernel, backend="triton"), (q, k, v))
     for name, a, b in zip("qkv", g_triton, g_torch):
         err = ((a - b).abs().max() / b.abs().max()).item()
         assert err <= 1e-10, f"d{name}: {err}"
 
 
 def test_triton_backward_fp32_and_segments():
-    from yolo_lat.ela.function import ela_triton
-
     q, k, v = inputs(1, 2, 150, 16, 8, seed=2, dtype=torch.float32)
     for kernel, mode in (("hadamard_exp", "exp"), ("sub_sqeuclid", "sub_sq")):
-        g_ref = _grads(ela_attention(q, k, v, kernel, backend="torch"), (q, k, v))
-        g_tri = _grads(ela_triton(q, k, v, mode, 3), (q, k, v))
+        g_ref = _grads(attend(q, k, v, kernel, backend="torch"), (q, k, v))
+        g_tri = _grads(triton_direct(q, k, v, mode, 3), (q, k, v))
         for a, b in zip(g_tri, g_ref):
             assert ((a - b).abs().max() / b.abs().max()).item() <= 1e-5
 
@@ -65,7 +64,7 @@ def test_fallback_rows_gradient():
     v = torch.randn(1, 1, 6, 2, dtype=torch.float64, requires_grad=True)
     grads = {}
     for backend in ("quadratic", "torch", "triton"):
-        grads[backend] = _grads(ela_attention(q, k, v, "sub_sqeuclid", backend=backend), (q, k, v))
+        grads[backend] = _grads(attend(q, k, v, "sub_sqeuclid", backend=backend), (q, k, v))
         assert all(torch.isfinite(g).all() for g in grads[backend])
     for backend in ("torch", "triton"):
         for a, b in zip(grads[backend], grads["quadratic"]):
@@ -81,9 +80,9 @@ def test_registered_kernel_gradients_flow_through_feature_maps():
     register_kernel("test_modulated_dot", phi, phi)
     try:
         q, k, v = inputs(1, 2, 13, 4, 3, seed=4)
-        ref = _grads(ela_attention(q, k, v, "test_modulated_dot", backend="quadratic"), (q, k, v))
+        ref = _grads(attend(q, k, v, "test_modulated_dot", backend="quadratic"), (q, k, v))
         for backend in ("torch", "triton"):
-            got = _grads(ela_attention(q, k, v, "test_modulated_dot", backend=backend), (q, k, v))
+            got = _grads(attend(q, k, v, "test_modulated_dot", backend=backend), (q, k, v))
             for a, b in zip(got, ref):
                 assert ((a - b).abs().max() / b.abs().max()).item() <= 1e-10
     finally:

@@ -5,7 +5,7 @@ import warnings
 import pytest
 import torch
 
-from yolo_lat.ela import ela_attention
+from tests.ela.common import attend
 
 KERNELS = ["hadamard_exp", "sum_sqeuclid", "sub_sqeuclid"]
 
@@ -28,9 +28,9 @@ def test_fp32_inputs_of_magnitude_1e4(backend, kernel, causal):
     v = uniform((1, 2, 50, 5), 1.0, 2, torch.float32)
     q[0, 0, 0] = 1e4  # exact extremes too
     k[0, 0, 3] = -1e4
-    ref = ela_attention(q.double(), k.double(), v.double(), kernel, causal, backend="quadratic")
+    ref = attend(q.double(), k.double(), v.double(), kernel, causal, backend="quadratic")
     assert torch.isfinite(ref).all()
-    out = ela_attention(q, k, v, kernel, causal, backend=backend)
+    out = attend(q, k, v, kernel, causal, backend=backend)
     assert torch.isfinite(out).all()
     assert rel_err(out, ref) <= 1e-5
 
@@ -44,10 +44,10 @@ def test_hadamard_exp_any_finite_half_input(backend, dtype, causal):
     k = uniform((1, 2, 40, 6), fmax, 4, dtype)
     v = uniform((1, 2, 40, 5), 1.0, 5, dtype)
     q[0, 0, 0], k[0, 0, 1], q[0, 1, 2], k[0, 1, 3] = fmax, fmax, -fmax, -fmax
-    ref = ela_attention(q.double(), k.double(), v.double(), "hadamard_exp", causal, backend="quadratic")
+    ref = attend(q.double(), k.double(), v.double(), "hadamard_exp", causal, backend="quadratic")
     with warnings.catch_warnings():  # the interpreter reports overflow of masked lanes to -inf; harmless
         warnings.simplefilter("ignore", RuntimeWarning)
-        out = ela_attention(q, k, v, "hadamard_exp", causal, backend=backend)
+        out = attend(q, k, v, "hadamard_exp", causal, backend=backend)
     assert torch.isfinite(out).all()
     assert rel_err(out, ref) <= 2 * torch.finfo(dtype).eps
 
@@ -58,9 +58,9 @@ def test_sqeuclid_fp16_extremes_finite(kernel):
     q = uniform((1, 1, 30, 8), fmax, 6, torch.float16)
     k = uniform((1, 1, 30, 8), fmax, 7, torch.float16)
     v = uniform((1, 1, 30, 4), 1.0, 8, torch.float16)
-    ref = ela_attention(q.double(), k.double(), v.double(), kernel, backend="quadratic")
+    ref = attend(q.double(), k.double(), v.double(), kernel, backend="quadratic")
     for backend in ("torch", "triton"):
-        out = ela_attention(q, k, v, kernel, backend=backend)
+        out = attend(q, k, v, kernel, backend=backend)
         assert torch.isfinite(out).all()
         assert rel_err(out, ref) <= 4 * torch.finfo(torch.float16).eps
 
@@ -76,7 +76,7 @@ def test_result_equals_unstabilised_formula_where_finite():
     phi, psi = q.exp(), k.exp()
     plain = (phi @ (psi.transpose(-1, -2) @ v)) / (phi @ psi.sum(-2, keepdim=True).transpose(-1, -2))
     for backend in ("torch", "triton"):
-        assert rel_err(ela_attention(q, k, v, backend=backend), plain) <= 1e-13
+        assert rel_err(attend(q, k, v, backend=backend), plain) <= 1e-13
 
 
 def test_inference_path_is_bitwise_identical_to_autograd_path():
@@ -84,5 +84,5 @@ def test_inference_path_is_bitwise_identical_to_autograd_path():
     g = torch.Generator().manual_seed(11)
     q, k, v = (torch.randn(2, 3, 40, 8, generator=g) * s for s in (1.0, 30.0, 1.0))
     with torch.no_grad():
-        fast = ela_attention(q, k, v, backend="torch")
-    assert torch.equal(fast, ela_attention(q, k, v, backend="torch"))
+        fast = attend(q, k, v, backend="torch")
+    assert torch.equal(fast, attend(q, k, v, backend="torch"))

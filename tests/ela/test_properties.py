@@ -5,7 +5,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yolo_lat.ela import ela_attention
+from tests.ela.common import attend
 
 KERNELS = st.sampled_from(["hadamard_exp", "sum_sqeuclid", "sub_sqeuclid"])
 
@@ -26,7 +26,7 @@ def weight_matrix(q, k, kernel, causal, backend):
     """Attention weights recovered by attending over one-hot values: v = I_L gives o = W."""
     length = q.shape[-2]
     eye = torch.eye(length, dtype=q.dtype).expand(q.shape[0], q.shape[1], length, length)
-    return ela_attention(q, k, eye, kernel, causal, backend=backend)
+    return attend(q, k, eye, kernel, causal, backend=backend)
 
 
 @settings(max_examples=60, deadline=None)
@@ -57,6 +57,6 @@ def test_bidirectional_permutation_equivariance(qk_pair, kernel, dv, data):
     length = q.shape[-2]
     v = torch.randn(1, 2, length, dv, dtype=torch.float64, generator=torch.Generator().manual_seed(length))
     perm = torch.tensor(data.draw(st.permutations(range(length))))
-    out = ela_attention(q, k, v, kernel, backend="torch")
-    out_perm = ela_attention(q[..., perm, :], k[..., perm, :], v[..., perm, :], kernel, backend="torch")
+    out = attend(q, k, v, kernel, backend="torch")
+    out_perm = attend(q[..., perm, :], k[..., perm, :], v[..., perm, :], kernel, backend="torch")
     assert torch.allclose(out_perm, out[..., perm, :], rtol=1e-9, atol=1e-9)

@@ -81,10 +81,15 @@ def _exp_features_inplace(q: torch.Tensor, k: torch.Tensor) -> tuple[torch.Tenso
     return phi.mul_(phi), k.sub(big_m).exp_()
 
 
+def _in_place_ok() -> bool:
+    """In-place arithmetic is safe: no autograd graph to record, and no trace/export in progress."""
+    return not torch.is_grad_enabled() and not exporting()
+
+
 def _features(q: torch.Tensor, k: torch.Tensor, kernel: Kernel) -> tuple[torch.Tensor, torch.Tensor]:
     """Bidirectional feature maps (φ, ψ) in the compute dtype: (B, H, L, F) each."""
     if kernel.mode == "exp":
-        if not torch.is_grad_enabled() and not exporting():
+        if _in_place_ok():
             return _exp_features_inplace(q, k)
         big_m = k.detach().amax(-2, keepdim=True)  # M_d: (B, H, 1, D)
         s, err = half_sum(q, big_m)  # (q + M)/2 = s + err exactly
@@ -128,7 +133,7 @@ def linear_attention(
         num = phi @ state
         den = (phi @ z.unsqueeze(-1)).squeeze(-1)  # (B, H, L)
         if kernel.mode == "exp":  # every denominator ≥ 1 by construction
-            out = num.div_(den.unsqueeze(-1)) if not torch.is_grad_enabled() else num / den.unsqueeze(-1)
+            out = num.div_(den.unsqueeze(-1)) if _in_place_ok() else num / den.unsqueeze(-1)
         else:
             out = _normalise(num, den.unsqueeze(-1), vc.mean(-2, keepdim=True))
     return out.to(v.dtype)
