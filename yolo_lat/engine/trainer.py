@@ -9,6 +9,7 @@ from ultralytics.utils import RANK
 
 from ..data.registry import resolve_data
 from ..nn.tasks import YOLOLATDetectionModel
+from .amp import no_download_amp_check
 from .threads import use_all_cpu_threads
 from .validator import YOLOLATValidator
 
@@ -24,7 +25,8 @@ class YOLOLATTrainer(DetectionTrainer):
 
     def _setup_train(self):
         use_all_cpu_threads(self.device)
-        return super()._setup_train()
+        with no_download_amp_check():  # Ultralytics' AMP check would download yolo26n.pt
+            return super()._setup_train()
 
     def get_dataset(self) -> dict:
         given = self.args.data
