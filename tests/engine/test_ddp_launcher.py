@@ -4,6 +4,7 @@ our trainer in a fresh process (here without starting the process group)."""
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from ultralytics.utils.dist import ddp_cleanup, generate_ddp_file
 
@@ -32,6 +33,6 @@ def test_ddp_file_rebuilds_the_trainer(tiny_data, tmp_path):
         out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
         assert out.returncode == 0, out.stderr[-2000:]
         assert out.stdout.split()[-4:] == ["yolo_lat.engine.trainer", "YOLOLATTrainer", "YOLOLATDetectionModel", "6"]
-        assert "trainer.train()" in open(file).read()
+        assert "trainer.train()" in Path(file).read_text()
     finally:
         ddp_cleanup(trainer, file)
