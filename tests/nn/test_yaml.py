@@ -86,3 +86,14 @@ def test_attention_layer_row_and_row_kwargs():
     assert {m.kernel for m in model.model[13].modules() if isinstance(m, ELAttention)} == {"sub_sqeuclid"}
     with torch.no_grad():
         model.eval()(torch.zeros(1, 3, 64, 64))
+
+
+def test_misspelt_options_are_named():
+    d = load_model_yaml("yolo-lat-n.yaml")
+    d["ela"]["kernal"] = "softmax"
+    with pytest.raises(ValueError, match=r"'ela' has unknown key\(s\) \['kernal'\]"):
+        YOLOLATDetectionModel(d, verbose=False)
+    d = load_model_yaml("yolo-lat-n.yaml")
+    d["head"][2] = [-1, 1, "ELABlock", [512, {"heads": 3}]]
+    with pytest.raises(ValueError, match="row 13 \\(ELABlock\\).*'heads'"):
+        YOLOLATDetectionModel(d, verbose=False)

@@ -17,6 +17,7 @@ replaced by the real module, built with the channels and repeats the parser reso
 from __future__ import annotations
 
 import contextlib
+import inspect
 import re
 from copy import deepcopy
 from pathlib import Path
@@ -156,8 +157,11 @@ def _stand_in(d: dict) -> tuple[dict, dict[int, tuple[str, list, dict]]]:
     out = deepcopy(d)
     plan: dict[int, tuple[str, list, dict]] = {}
     defaults = dict(d.get("ela") or {})
-    rows = out["backbone"] + out["head"]
     where = d.get("yaml_file", "model YAML")
+    unknown = [k for k in defaults if not any(_accepts(cls, k) for cls, _ in MODULES.values())]
+    if unknown:
+        raise ValueError(f"{where}: 'ela' has unknown key(s) {unknown}; ELABlock takes {_params(ELABlock)}")
+    rows = out["backbone"] + out["head"]
     for i, row in enumerate(rows):
         if not (isinstance(row, list) and len(row) == 4):
             raise ValueError(f"{where}: row {i} must be [from, repeats, module, args], got {row!r}")
@@ -186,9 +190,11 @@ def _stand_in(d: dict) -> tuple[dict, dict[int, tuple[str, list, dict]]]:
     return out, plan
 
 
-def _accepts(cls: type, key: str) -> bool:
-    import inspect
+def _params(cls: type) -> list[str]:
+    return [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "c1", "c2", "n")]
 
+
+def _accepts(cls: type, key: str) -> bool:
     return key in inspect.signature(cls.__init__).parameters
 
 
@@ -243,15 +249,19 @@ class YOLOLATDetectionModel(DetectionModel):
             old = self.model[i]
             cls, kind = MODULES[name]
             c1 = in_ch[i]
-            if kind == "block":
-                c2, n = old.cv1.conv.out_channels, len(old.m)
-                new = cls(c1, c2, n, *args, **kwargs)
-                resolved = [c1, c2, n, *args]
-            else:
-                n = len(old) if isinstance(old, nn.Sequential) else 1
-                layers = [cls(c1, *args, **kwargs) for _ in range(n)]
-                new = nn.Sequential(*layers) if n > 1 else layers[0]
-                resolved = [c1, *args]
+            try:
+                if kind == "block":
+                    c2, n = old.cv1.conv.out_channels, len(old.m)
+                    new = cls(c1, c2, n, *args, **kwargs)
+                    resolved = [c1, c2, n, *args]
+                else:
+                    n = len(old) if isinstance(old, nn.Sequential) else 1
+                    layers = [cls(c1, *args, **kwargs) for _ in range(n)]
+                    new = nn.Sequential(*layers) if n > 1 else layers[0]
+                    resolved = [c1, *args]
+            except TypeError as exc:
+                where = self.yaml.get("yaml_file", "model YAML")
+                raise ValueError(f"{where}: row {i} ({name}): {exc}; {name} takes {_params(cls)}") from None
             new.np = sum(p.numel() for p in new.parameters())
             new.i, new.f, new.type = old.i, old.f, f"{cls.__module__}.{cls.__name__}"
             new.resolved_args = [*resolved, kwargs] if kwargs else resolved
