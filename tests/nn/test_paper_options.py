@@ -169,3 +169,17 @@ def test_variant_trains_validates_predicts(name, tiny_data, tmp_path):
         len(best.predict(str(sorted((tiny_data.parent / "images" / "val").glob("*.jpg"))[0]), imgsz=64, verbose=False))
         == 1
     )
+
+
+def test_checkpoints_from_before_the_options_still_load(tmp_path):
+    """A block pickled before Hyper-Link/Lobe existed (no alpha, lobe, transform_only) still runs."""
+    torch.manual_seed(0)
+    m = ELABlock(16, 16, n=1, head_dim=8).eval()
+    x = torch.randn(1, 16, 4, 4)
+    with torch.no_grad():
+        ref = m(x)
+    del m.alpha, m.m[0].lobe, m.m[0].transform_only
+    torch.save(m, tmp_path / "old.pt")
+    old = torch.load(tmp_path / "old.pt", weights_only=False)
+    with torch.no_grad():
+        assert torch.equal(old(x), ref)

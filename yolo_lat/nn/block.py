@@ -87,6 +87,12 @@ class ELALayer(nn.Module):
             self.ffn = nn.Sequential(Conv(c, hidden, 1), Conv(hidden, c, 1, act=False))
         self.lobe = MemoryLobe(c, num_heads, kernel, attn_ratio, backend) if lobe else None
 
+    def __setstate__(self, state: dict) -> None:
+        # checkpoints pickled before the paper options existed lack their attributes
+        state.setdefault("transform_only", False)
+        state.get("_modules", {}).setdefault("lobe", None)
+        super().__setstate__(state)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.transform_only:
             a = self.attn(x)
@@ -152,6 +158,10 @@ class ELABlock(nn.Module):
         )
         # Hyper-Link: α_l over the states h_0..h_{l−1}, starting as the plain residual (α_{l,l−1} = 1)
         self.alpha = nn.ParameterList(_last_one(i + 1) for i in range(n)) if hyperlink else None
+
+    def __setstate__(self, state: dict) -> None:
+        state.get("_modules", {}).setdefault("alpha", None)  # checkpoints from before Hyper-Link
+        super().__setstate__(state)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         a, b = self.cv1(x).split((self.c, self.c), dim=1)
