@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from ultralytics.engine.model import Model
-from ultralytics.models.yolo.detect import DetectionPredictor
 from ultralytics.utils import DEFAULT_CFG_DICT, RANK
 
 from ..data.registry import dataset_train_defaults
 from ..nn.tasks import YOLOLATDetectionModel, load_model_yaml
+from .predictor import YOLOLATPredictor
 from .trainer import YOLOLATTrainer
 from .validator import YOLOLATValidator
 from .weights import resolve_weights
@@ -68,7 +68,7 @@ class YOLOLAT(Model):
         if fmt in ("engine", "tensorrt", "trt"):
             _require_tensorrt()
         path = super().export(**kwargs)
-        if fmt == "onnx" and kwargs.get("parity", True) is not False:
+        if fmt == "onnx":
             self.parity = self._onnx_parity(path, kwargs)
         return path
 
@@ -98,7 +98,7 @@ class YOLOLAT(Model):
                 "model": YOLOLATDetectionModel,
                 "trainer": YOLOLATTrainer,
                 "validator": YOLOLATValidator,
-                "predictor": DetectionPredictor,
+                "predictor": YOLOLATPredictor,
             }
         }
 
