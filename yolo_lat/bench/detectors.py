@@ -34,7 +34,9 @@ LOGGER = logging.getLogger("yolo_lat.bench")
 YOLO_LAT_MODELS = ["yolo-lat-n", "yolo-lat-s", "yolo-lat-m", "yolo-lat-l", "yolo-lat-x", "yolo-lat-t"]
 SOFTMAX_MODELS = ["yolo-lat-softmax-n", "yolo-lat-softmax-s"]
 ULTRALYTICS_MODELS = ["yolo11n", "yolo11s", "yolo12n", "yolo12s", "yolo26n", "yolo26s"]
-DEFAULT_MODELS = YOLO_LAT_MODELS + SOFTMAX_MODELS + ULTRALYTICS_MODELS
+# the ELA paper's options on yolo-lat-n (the ablation's latency column)
+PAPER_OPTION_MODELS = ["yolo-lat-hyperlink-n", "yolo-lat-lobe-n", "yolo-lat-moe-n", "yolo-lat-moe-inside-n"]
+DEFAULT_MODELS = YOLO_LAT_MODELS + SOFTMAX_MODELS + ULTRALYTICS_MODELS + PAPER_OPTION_MODELS
 SMALL = {"yolo-lat-n", "yolo-lat-t", "yolo-lat-softmax-n", "yolo11n", "yolo12n", "yolo26n"}
 
 

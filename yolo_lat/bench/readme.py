@@ -14,6 +14,7 @@ from .report import (
     detector_latency_table,
     paper_claim_rows,
     plot_curves,
+    plot_map_vs_latency,
 )
 
 __all__ = ["BEGIN", "END", "results_section", "update_readme"]
@@ -101,6 +102,8 @@ def results_section(repo: Path) -> str:
     if runs:
         plot_curves(runs, ACCURACY_MODELS, bench / "accuracy_curves.png", "equal-budget comparison on shapes")
         plot_curves(runs, ABLATION_MODELS, bench / "ablation_curves.png", "ELA paper options on yolo-lat-n (shapes)")
+        if det_cpu:
+            plot_map_vs_latency(runs, det_cpu, ACCURACY_MODELS, bench / "map_vs_latency_cpu.png")
     parts.append(
         "### Ablation: Hyper-Link, Memory Lobe, MoE routing-score bias (`tools/train_campaign.py ablation`)\n\n"
         f"Same schedule and seeds; curves in `benchmarks/ablation_curves.png`.\n\n"

@@ -133,25 +133,27 @@ def paper_claim_rows(runs: list[dict], det: dict | None, ours: str = "yolo-lat-t
     return "\n".join(lines)
 
 
-def ablation_table(runs: list[dict], models: list[str], det: dict | None = None) -> str:
+def ablation_table(runs: list[dict], models: list[str], det: dict | None = None, imgsz: int = 320) -> str:
     by = _by_model(runs)
     base = by.get(models[0])
     base_ap = statistics.mean(r["coco"]["AP"] for r in base) if base else None
     lines = [
-        "| variant | seeds | mAP50-95 | Δ vs baseline | AP50 | params (nc=6) | train min/run |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| variant | seeds | mAP50-95 | Δ vs baseline | AP50 | params (nc=6) | latency ms (e2e, b1, {imgsz}) "
+        "| train min/run |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for m in models:
+        lat = _fmt_ms(latency_lookup(det, m, imgsz))
         rs = by.get(m)
         if not rs:
-            lines.append(f"| {m} | 0 | pending | — | — | — | — |")
+            lines.append(f"| {m} | 0 | pending | — | — | — | {lat} | — |")
             continue
         ap = statistics.mean(r["coco"]["AP"] for r in rs)
         delta = "—" if base_ap is None or m == models[0] else f"{ap - base_ap:+.3f}"
         wall = statistics.mean(r["train_wall_s"] for r in rs) / 60
         lines.append(
             f"| {m} | {len(rs)} | {_stat([r['coco']['AP'] for r in rs])} | {delta} | "
-            f"{_stat([r['coco']['AP50'] for r in rs])} | {rs[0]['params']:,} | {wall:.1f} |"
+            f"{_stat([r['coco']['AP50'] for r in rs])} | {rs[0]['params']:,} | {lat} | {wall:.1f} |"
         )
     return "\n".join(lines)
 
