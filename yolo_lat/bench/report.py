@@ -193,23 +193,29 @@ def plot_curves(runs: list[dict], models: list[str], path: Path, title: str) -> 
 
 
 def plot_latency(det: dict, path: Path, backend: str = "torch", batch: int = 1) -> None:
+    """End-to-end latency vs imgsz for the zoo and the baselines (the paper-option variants are in the
+    ablation table); YOLO-LAT solid, its softmax twin dotted, Ultralytics dashed."""
+    from .detectors import PAPER_OPTION_MODELS
+
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for i, name in enumerate(det["models"]):
+    fig, ax = plt.subplots(figsize=(8.5, 4.8))
+    cmap = plt.get_cmap("tab20")
+    names = [n for n in det["models"] if n not in PAPER_OPTION_MODELS]
+    for i, name in enumerate(names):
         pts = sorted(
             (r["imgsz"], r["end_to_end"]["median_ms"])
             for r in det["latency"]
             if r["model"] == name and r["backend"] == backend and r["batch"] == batch
         )
+        ls = ":" if "softmax" in name else "-" if name.startswith("yolo-lat") else "--"
         if len(pts) > 1:
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=f"C{i % 10}",
-                    ls="-" if name.startswith("yolo-lat") else "--", label=name)  # fmt: skip
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=cmap(i % 20), ls=ls, label=name)
     ax.set_xlabel("image size")
     ax.set_ylabel("end-to-end latency, median ms")
     ax.set_yscale("log")
     ax.set_title(f"{backend}, batch {batch} — {det['environment'].get('device', '')}", fontsize=9)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
