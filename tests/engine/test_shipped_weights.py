@@ -12,6 +12,10 @@ from yolo_lat.paths import REPO, SAMPLES_DIR
 SHIPPED = sorted(p.name for p in (REPO / "weights").glob("*.pt"))
 
 
+def test_both_models_are_shipped():
+    assert {"yolo-lat-n.pt", "yolo-lat-t.pt"} <= set(SHIPPED)
+
+
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_weights_detect_the_samples(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # not the repository
@@ -24,8 +28,6 @@ def test_shipped_weights_detect_the_samples(name, tmp_path, monkeypatch):
 
 
 def test_predict_works_out_of_the_box(tmp_path):
-    if "yolo-lat-n.pt" not in SHIPPED:
-        pytest.skip("yolo-lat-n.pt is not shipped in this checkout")
     env = {**os.environ, "HOME": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-m", "yolo_lat.cli", "predict", f"project={tmp_path}", "name=p"],
                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)  # fmt: skip
