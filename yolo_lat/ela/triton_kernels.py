@@ -65,6 +65,27 @@ def _exp_diff(a, b):
 
 
 @triton.jit
+def _block(start, BLOCK: tl.constexpr, end):
+    """Indices start … start + BLOCK − 1 and the mask of those below end."""
+    offs = start + tl.arange(0, BLOCK)
+    return offs, offs < end
+
+
+@triton.jit
+def _load_tile(base, offs_r, offs_c, stride_r, stride_c, mask_r, mask_c):
+    """The (rows × columns) tile base[offs_r, offs_c] of a strided 2-D view; 0 outside the masks."""
+    ptrs = base + offs_r[:, None] * stride_r + offs_c[None, :] * stride_c
+    return tl.load(ptrs, mask=mask_r[:, None] & mask_c[None, :], other=0.0)
+
+
+@triton.jit
+def _store_tile(base, offs_r, offs_c, stride_r, stride_c, mask_r, mask_c, x):
+    """Store x, cast to the destination's dtype, into the tile base[offs_r, offs_c] (inside the masks)."""
+    ptrs = base + offs_r[:, None] * stride_r + offs_c[None, :] * stride_c
+    tl.store(ptrs, x.to(ptrs.dtype.element_ty), mask=mask_r[:, None] & mask_c[None, :])
+
+
+@triton.jit
 def _sign(MODE: tl.constexpr):
     if MODE == MODE_SUM_SQ:
         return 1.0
@@ -88,10 +109,8 @@ def _fwd_state(
     pid_e = pid_de % NE
     b = pid_bh // H
     h = pid_bh % H
-    offs_d = pid_d * BLOCK_D + tl.arange(0, BLOCK_D)
-    offs_e = pid_e * BLOCK_E + tl.arange(0, BLOCK_E)
-    mask_d = offs_d < D
-    mask_e = offs_e < DV
+    offs_d, mask_d = _block(pid_d * BLOCK_D, BLOCK_D, D)
+    offs_e, mask_e = _block(pid_e * BLOCK_E, BLOCK_E, DV)
     k_base = K + b * stride_kb + h * stride_kh
     v_base = V + b * stride_vb + h * stride_vh
 
@@ -107,17 +126,10 @@ def _fwd_state(
     seg_start = pid_s * SEG_LEN
     seg_end = tl.minimum(seg_start + SEG_LEN, L)
     for l0 in range(seg_start, seg_end, BLOCK_L):
-        offs_l = l0 + tl.arange(0, BLOCK_L)
-        mask_l = offs_l < seg_end
+        offs_l, mask_l = _block(l0, BLOCK_L, seg_end)
         mask_ld = mask_l[:, None] & mask_d[None, :]
-        kt = tl.load(k_base + offs_l[:, None] * stride_kl + offs_d[None, :] * stride_kd, mask=mask_ld, other=0.0).to(
-            ACC
-        )
-        vt = tl.load(
-            v_base + offs_l[:, None] * stride_vl + offs_e[None, :] * stride_ve,
-            mask=mask_l[:, None] & mask_e[None, :],
-            other=0.0,
-        ).to(ACC)
+        kt = _load_tile(k_base, offs_l, offs_d, stride_kl, stride_kd, mask_l, mask_d).to(ACC)
+        vt = _load_tile(v_base, offs_l, offs_e, stride_vl, stride_ve, mask_l, mask_e).to(ACC)
         if MODE == MODE_EXP:
             km = tl.where(mask_ld, kt, float("-inf"))
             new_max = tl.maximum(run_max, tl.max(km, axis=0))
@@ -142,7 +154,7 @@ def _fwd_state(
             xz0 += mask_l.to(ACC)
 
     part = pid_bh * NSEG + pid_s
-    tl.store(S_part + (part * D + offs_d[:, None]) * DV + offs_e[None, :], acc, mask=mask_d[:, None] & mask_e[None, :])
+    _store_tile(S_part + part * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e, acc)
     first_e = pid_e == 0
     tl.store(Z_part + part * D + offs_d, z, mask=mask_d & first_e)
     if MODE == MODE_EXP:
@@ -170,12 +182,9 @@ def _row_stat(
         row = tl.zeros((BLOCK_L,), dtype=ACC)
     if MODE != MODE_FEATURES:
         for d0 in range(0, D, BLOCK_D):
-            offs_d = d0 + tl.arange(0, BLOCK_D)
-            mask_d = offs_d < D
+            offs_d, mask_d = _block(d0, BLOCK_D, D)
             mask_ld = mask_l[:, None] & mask_d[None, :]
-            qt = tl.load(
-                q_base + offs_l[:, None] * stride_ql + offs_d[None, :] * stride_qd, mask=mask_ld, other=0.0
-            ).to(ACC)
+            qt = _load_tile(q_base, offs_l, offs_d, stride_ql, stride_qd, mask_l, mask_d).to(ACC)
             if MODE == MODE_EXP:
                 mt = tl.load(M + pid_bh * D + offs_d, mask=mask_d, other=0.0)
                 row = tl.maximum(row, tl.max(tl.where(mask_ld, 0.5 * qt + 0.5 * mt[None, :], float("-inf")), axis=1))
@@ -219,26 +228,19 @@ def _fwd_out(
     pid_e = tl.program_id(2)
     b = pid_bh // H
     h = pid_bh % H
-    offs_l = pid_l * BLOCK_L + tl.arange(0, BLOCK_L)
-    offs_e = pid_e * BLOCK_E + tl.arange(0, BLOCK_E)
-    mask_l = offs_l < L
-    mask_e = offs_e < DV
+    offs_l, mask_l = _block(pid_l * BLOCK_L, BLOCK_L, L)
+    offs_e, mask_e = _block(pid_e * BLOCK_E, BLOCK_E, DV)
     q_base = Q + b * stride_qb + h * stride_qh
 
     row = _row_stat(q_base, stride_ql, stride_qd, M, C, pid_bh, offs_l, mask_l, D, MODE, BLOCK_L, BLOCK_D, ACC)
     acc = tl.zeros((BLOCK_L, BLOCK_E), dtype=ACC)
     den = tl.zeros((BLOCK_L,), dtype=ACC)
     for d0 in range(0, D, BLOCK_D):
-        offs_d = d0 + tl.arange(0, BLOCK_D)
-        mask_d = offs_d < D
+        offs_d, mask_d = _block(d0, BLOCK_D, D)
         mask_ld = mask_l[:, None] & mask_d[None, :]
-        qt = tl.load(q_base + offs_l[:, None] * stride_ql + offs_d[None, :] * stride_qd, mask=mask_ld, other=0.0).to(
-            ACC
-        )
+        qt = _load_tile(q_base, offs_l, offs_d, stride_ql, stride_qd, mask_l, mask_d).to(ACC)
         phi = _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, MODE)
-        st = tl.load(
-            S + (pid_bh * D + offs_d[:, None]) * DV + offs_e[None, :], mask=mask_d[:, None] & mask_e[None, :], other=0.0
-        )
+        st = _load_tile(S + pid_bh * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e)
         zt = tl.load(Z + pid_bh * D + offs_d, mask=mask_d, other=0.0)
         acc += tl.dot(phi, st, input_precision=PRECISION, out_dtype=ACC)
         den += tl.sum(phi * zt[None, :], axis=1)
@@ -256,11 +258,7 @@ def _fwd_out(
     else:
         out = acc / tl.where(mask_l, den, 1.0)[:, None]
     o_base = O + b * stride_ob + h * stride_oh
-    tl.store(
-        o_base + offs_l[:, None] * stride_ol + offs_e[None, :] * stride_oe,
-        out.to(O.dtype.element_ty),
-        mask=mask_l[:, None] & mask_e[None, :],
-    )
+    _store_tile(o_base, offs_l, offs_e, stride_ol, stride_oe, mask_l, mask_e, out)
     first_e = pid_e == 0
     tl.store(DEN + pid_bh * L + offs_l, den, mask=mask_l & first_e)
     tl.store(ROW + pid_bh * L + offs_l, row, mask=mask_l & first_e)
@@ -283,10 +281,8 @@ def _bwd_state(
     pid_e = pid_de % NE
     b = pid_bh // H
     h = pid_bh % H
-    offs_d = pid_d * BLOCK_D + tl.arange(0, BLOCK_D)
-    offs_e = pid_e * BLOCK_E + tl.arange(0, BLOCK_E)
-    mask_d = offs_d < D
-    mask_e = offs_e < DV
+    offs_d, mask_d = _block(pid_d * BLOCK_D, BLOCK_D, D)
+    offs_e, mask_e = _block(pid_e * BLOCK_E, BLOCK_E, DV)
     q_base = Q + b * stride_qb + h * stride_qh
     do_base = DO + b * stride_ob + h * stride_oh
     inv_len = 1.0 / L
@@ -300,17 +296,10 @@ def _bwd_state(
     seg_start = pid_s * SEG_LEN
     seg_end = tl.minimum(seg_start + SEG_LEN, L)
     for l0 in range(seg_start, seg_end, BLOCK_L):
-        offs_l = l0 + tl.arange(0, BLOCK_L)
-        mask_l = offs_l < seg_end
+        offs_l, mask_l = _block(l0, BLOCK_L, seg_end)
         mask_ld = mask_l[:, None] & mask_d[None, :]
-        qt = tl.load(q_base + offs_l[:, None] * stride_ql + offs_d[None, :] * stride_qd, mask=mask_ld, other=0.0).to(
-            ACC
-        )
-        dot = tl.load(
-            do_base + offs_l[:, None] * stride_ol + offs_e[None, :] * stride_oe,
-            mask=mask_l[:, None] & mask_e[None, :],
-            other=0.0,
-        ).to(ACC)
+        qt = _load_tile(q_base, offs_l, offs_d, stride_ql, stride_qd, mask_l, mask_d).to(ACC)
+        dot = _load_tile(do_base, offs_l, offs_e, stride_ol, stride_oe, mask_l, mask_e).to(ACC)
         row = tl.load(ROW + pid_bh * L + offs_l, mask=mask_l, other=0.0)
         den = tl.load(DEN + pid_bh * L + offs_l, mask=mask_l, other=1.0)
         g = tl.load(G + pid_bh * L + offs_l, mask=mask_l, other=0.0)
@@ -338,7 +327,7 @@ def _bwd_state(
             dxz1 += e1 * g
 
     part = pid_bh * NSEG + pid_s
-    tl.store(DS_part + (part * D + offs_d[:, None]) * DV + offs_e[None, :], acc, mask=mask_d[:, None] & mask_e[None, :])
+    _store_tile(DS_part + part * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e, acc)
     first_e = pid_e == 0
     tl.store(DZ_part + part * D + offs_d, dz, mask=mask_d & first_e)
     if MODE != MODE_EXP:
@@ -365,10 +354,8 @@ def _bwd_dq(
     pid_d = tl.program_id(2)
     b = pid_bh // H
     h = pid_bh % H
-    offs_l = pid_l * BLOCK_L + tl.arange(0, BLOCK_L)
-    offs_d = pid_d * BLOCK_D + tl.arange(0, BLOCK_D)
-    mask_l = offs_l < L
-    mask_d = offs_d < D
+    offs_l, mask_l = _block(pid_l * BLOCK_L, BLOCK_L, L)
+    offs_d, mask_d = _block(pid_d * BLOCK_D, BLOCK_D, D)
     mask_ld = mask_l[:, None] & mask_d[None, :]
     q_base = Q + b * stride_qb + h * stride_qh
     do_base = DO + b * stride_ob + h * stride_oh
@@ -384,26 +371,16 @@ def _bwd_dq(
     dphi = tl.zeros((BLOCK_L, BLOCK_D), dtype=ACC)
     da = tl.zeros((BLOCK_L,), dtype=ACC)
     for e0 in range(0, DV, BLOCK_E):
-        offs_e = e0 + tl.arange(0, BLOCK_E)
-        mask_e = offs_e < DV
-        dn = (
-            tl.load(
-                do_base + offs_l[:, None] * stride_ol + offs_e[None, :] * stride_oe,
-                mask=mask_l[:, None] & mask_e[None, :],
-                other=0.0,
-            ).to(ACC)
-            * rden[:, None]
-        )
-        st = tl.load(
-            S + (pid_bh * D + offs_d[:, None]) * DV + offs_e[None, :], mask=mask_d[:, None] & mask_e[None, :], other=0.0
-        )
+        offs_e, mask_e = _block(e0, BLOCK_E, DV)
+        dn = _load_tile(do_base, offs_l, offs_e, stride_ol, stride_oe, mask_l, mask_e).to(ACC) * rden[:, None]
+        st = _load_tile(S + pid_bh * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e)
         dphi += tl.dot(dn, tl.trans(st), input_precision=PRECISION, out_dtype=ACC)
         if MODE == MODE_SUM_SQ or MODE == MODE_SUB_SQ:
             x0 = tl.load(X + pid_bh * 2 * DV + offs_e, mask=mask_e, other=0.0)
             da += tl.sum(dn * x0[None, :], axis=1)
     zt = tl.load(Z + pid_bh * D + offs_d, mask=mask_d, other=0.0)
     dphi += g[:, None] * zt[None, :]
-    qt = tl.load(q_base + offs_l[:, None] * stride_ql + offs_d[None, :] * stride_qd, mask=mask_ld, other=0.0).to(ACC)
+    qt = _load_tile(q_base, offs_l, offs_d, stride_ql, stride_qd, mask_l, mask_d).to(ACC)
     if MODE == MODE_EXP:
         dq = dphi * _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, MODE)
     elif MODE == MODE_FEATURES:
@@ -413,11 +390,7 @@ def _bwd_dq(
         qs = _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, MODE)
         dq = dphi + 2.0 * qs * da[:, None]
     dq = tl.where(fallback[:, None], 0.0, dq)
-    tl.store(
-        DQ + b * stride_gb + h * stride_gh + offs_l[:, None] * stride_gl + offs_d[None, :] * stride_gd,
-        dq.to(DQ.dtype.element_ty),
-        mask=mask_ld,
-    )
+    _store_tile(DQ + b * stride_gb + h * stride_gh, offs_l, offs_d, stride_gl, stride_gd, mask_l, mask_d, dq)
 
 
 @triton.jit
@@ -436,10 +409,8 @@ def _bwd_dk(
     pid_d = tl.program_id(2)
     b = pid_bh // H
     h = pid_bh % H
-    offs_l = pid_l * BLOCK_L + tl.arange(0, BLOCK_L)
-    offs_d = pid_d * BLOCK_D + tl.arange(0, BLOCK_D)
-    mask_l = offs_l < L
-    mask_d = offs_d < D
+    offs_l, mask_l = _block(pid_l * BLOCK_L, BLOCK_L, L)
+    offs_d, mask_d = _block(pid_d * BLOCK_D, BLOCK_D, D)
     mask_ld = mask_l[:, None] & mask_d[None, :]
     k_base = K + b * stride_kb + h * stride_kh
     v_base = V + b * stride_vb + h * stride_vh
@@ -447,24 +418,15 @@ def _bwd_dk(
     dpsi = tl.zeros((BLOCK_L, BLOCK_D), dtype=ACC)
     dr = tl.zeros((BLOCK_L,), dtype=ACC)
     for e0 in range(0, DV, BLOCK_E):
-        offs_e = e0 + tl.arange(0, BLOCK_E)
-        mask_e = offs_e < DV
-        vt = tl.load(
-            v_base + offs_l[:, None] * stride_vl + offs_e[None, :] * stride_ve,
-            mask=mask_l[:, None] & mask_e[None, :],
-            other=0.0,
-        ).to(ACC)
-        dst = tl.load(
-            DS + (pid_bh * D + offs_d[:, None]) * DV + offs_e[None, :],
-            mask=mask_d[:, None] & mask_e[None, :],
-            other=0.0,
-        )
+        offs_e, mask_e = _block(e0, BLOCK_E, DV)
+        vt = _load_tile(v_base, offs_l, offs_e, stride_vl, stride_ve, mask_l, mask_e).to(ACC)
+        dst = _load_tile(DS + pid_bh * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e)
         dpsi += tl.dot(vt, tl.trans(dst), input_precision=PRECISION, out_dtype=ACC)
         if MODE == MODE_SUM_SQ or MODE == MODE_SUB_SQ:
             dx1 = tl.load(DX + pid_bh * 2 * DV + DV + offs_e, mask=mask_e, other=0.0)
             dr += tl.sum(vt * dx1[None, :], axis=1)
     dpsi += tl.load(DZ + pid_bh * D + offs_d, mask=mask_d, other=0.0)[None, :]
-    kt = tl.load(k_base + offs_l[:, None] * stride_kl + offs_d[None, :] * stride_kd, mask=mask_ld, other=0.0).to(ACC)
+    kt = _load_tile(k_base, offs_l, offs_d, stride_kl, stride_kd, mask_l, mask_d).to(ACC)
     if MODE == MODE_EXP:
         mt = tl.load(M + pid_bh * D + offs_d, mask=mask_d, other=0.0)
         dk = dpsi * _exp_diff(tl.where(mask_ld, kt, float("-inf")), mt[None, :])
@@ -474,11 +436,7 @@ def _bwd_dk(
         dr += tl.load(DXZ + pid_bh * 2 + 1)
         ct = tl.load(C + pid_bh * D + offs_d, mask=mask_d, other=0.0)
         dk = (2.0 * _sign(MODE)) * dpsi + 2.0 * (kt - ct[None, :]) * dr[:, None]
-    tl.store(
-        DK + b * stride_gb + h * stride_gh + offs_l[:, None] * stride_gl + offs_d[None, :] * stride_gd,
-        dk.to(DK.dtype.element_ty),
-        mask=mask_ld,
-    )
+    _store_tile(DK + b * stride_gb + h * stride_gh, offs_l, offs_d, stride_gl, stride_gd, mask_l, mask_d, dk)
 
 
 @triton.jit
@@ -496,21 +454,16 @@ def _bwd_dv(
     pid_e = tl.program_id(2)
     b = pid_bh // H
     h = pid_bh % H
-    offs_l = pid_l * BLOCK_L + tl.arange(0, BLOCK_L)
-    offs_e = pid_e * BLOCK_E + tl.arange(0, BLOCK_E)
-    mask_l = offs_l < L
-    mask_e = offs_e < DV
+    offs_l, mask_l = _block(pid_l * BLOCK_L, BLOCK_L, L)
+    offs_e, mask_e = _block(pid_e * BLOCK_E, BLOCK_E, DV)
     k_base = K + b * stride_kb + h * stride_kh
 
     acc = tl.zeros((BLOCK_L, BLOCK_E), dtype=ACC)
     r = tl.zeros((BLOCK_L,), dtype=ACC)
     for d0 in range(0, D, BLOCK_D):
-        offs_d = d0 + tl.arange(0, BLOCK_D)
-        mask_d = offs_d < D
+        offs_d, mask_d = _block(d0, BLOCK_D, D)
         mask_ld = mask_l[:, None] & mask_d[None, :]
-        kt = tl.load(k_base + offs_l[:, None] * stride_kl + offs_d[None, :] * stride_kd, mask=mask_ld, other=0.0).to(
-            ACC
-        )
+        kt = _load_tile(k_base, offs_l, offs_d, stride_kl, stride_kd, mask_l, mask_d).to(ACC)
         if MODE == MODE_EXP:
             mt = tl.load(M + pid_bh * D + offs_d, mask=mask_d, other=0.0)
             psi = _exp_diff(tl.where(mask_ld, kt, float("-inf")), mt[None, :])
@@ -521,21 +474,13 @@ def _bwd_dv(
             kc = tl.where(mask_ld, kt - ct[None, :], 0.0)
             psi = (2.0 * _sign(MODE)) * kc
             r += tl.sum(kc * kc, axis=1)
-        dst = tl.load(
-            DS + (pid_bh * D + offs_d[:, None]) * DV + offs_e[None, :],
-            mask=mask_d[:, None] & mask_e[None, :],
-            other=0.0,
-        )
+        dst = _load_tile(DS + pid_bh * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e)
         acc += tl.dot(psi, dst, input_precision=PRECISION, out_dtype=ACC)
     if MODE != MODE_EXP:
         acc += tl.load(DX + pid_bh * 2 * DV + offs_e, mask=mask_e, other=0.0)[None, :]
         if MODE != MODE_FEATURES:
             acc += r[:, None] * tl.load(DX + pid_bh * 2 * DV + DV + offs_e, mask=mask_e, other=0.0)[None, :]
-    tl.store(
-        DV_OUT + b * stride_gb + h * stride_gh + offs_l[:, None] * stride_gl + offs_e[None, :] * stride_ge,
-        acc.to(DV_OUT.dtype.element_ty),
-        mask=mask_l[:, None] & mask_e[None, :],
-    )
+    _store_tile(DV_OUT + b * stride_gb + h * stride_gh, offs_l, offs_e, stride_gl, stride_ge, mask_l, mask_e, acc)
 
 
 __all__ = [
