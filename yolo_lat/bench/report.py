@@ -181,7 +181,8 @@ def plot_curves(runs: list[dict], models: list[str], path: Path, title: str) -> 
         if curves:
             n = min(len(c) for c in curves)
             mean = [statistics.mean(c[e] for c in curves) for e in range(n)]
-            ax.plot(range(1, n + 1), mean, color=color, lw=2, marker="o", label=f"{m} ({len(curves)} seeds)")
+            seeds = f"{len(curves)} seed" + ("s" if len(curves) > 1 else "")
+            ax.plot(range(1, n + 1), mean, color=color, lw=2, marker="o", label=f"{m} ({seeds})")
     ax.set_xlabel("epoch")
     ax.set_ylabel("val mAP50-95 (Ultralytics, during training)")
     ax.set_title(title, fontsize=10)
