@@ -2,7 +2,7 @@
 
 A source checkout (``pip install -e .``) keeps them at the repository root: ``cfg/``,
 ``datasets.yaml`` and ``weights/``. A wheel install carries the same files under
-``yolo_lat/_assets/`` (see pyproject.toml). Both are searched, checkout first.
+``yolo_lat/_assets/`` (copied there by setup.py). Both are searched, checkout first.
 """
 
 from __future__ import annotations
