@@ -1,22 +1,55 @@
 #!/usr/bin/env bash
-# Everything that needs a GPU, in one run (device tool), each step writing JSON under
-# benchmarks/results/ with device, driver and library versions:
-#   1. the ELA tests with Triton compiled for CUDA (fp32/fp64/fp16/bf16)  -> gpu_tests.json
-#   2. the attention benchmark (Triton vs torch vs SDPA/FlashAttention)    -> attention_cuda.json
-#   3. training throughput, AMP, imgsz 640                                   -> train_throughput_cuda.json
-#   4. the detector benchmark (torch fp32/fp16, CUDA graphs, ORT, TensorRT)  -> detectors_cuda.json
+# Everything that needs a GPU, each step writing JSON under benchmarks/results/ with device,
+# driver and library versions:
+#   tests      the ELA tests with Triton compiled for CUDA (fp32/fp64/fp16/bf16)  -> gpu_tests.json
+#   attention  the attention benchmark (Triton vs torch vs SDPA/FlashAttention)    -> attention_cuda.json
+#   train      training throughput, AMP, imgsz 640                                   -> train_throughput_cuda.json
+#   detectors  the detector benchmark (torch fp32/fp16, CUDA graphs, ORT, TensorRT)  -> detectors_cuda.json
+#   bash tools/gpu_session.sh                 # all four, in that order
+#   bash tools/gpu_session.sh tests attention # a subset (the device tool allows 10 min per command)
 # On the device machine first fill .whl/ here with:  ../shared/tools/device-wheels.sh onnxslim
-# and pass carry=[".whl"]; this script installs them into .site.
+# and pass carry=[".whl"]; this script installs them into .site. Each step copies what it wrote
+# to $OUT (when set) as soon as it ends, so a command cut off by its time limit keeps the
+# steps that finished. STEP_TIMEOUT=<seconds> stops a step that runs longer (the detector
+# benchmark writes its JSON as rows land, so a stopped run keeps what it measured).
 set -u
+for step in "$@"; do
+  case $step in tests|attention|train|detectors) ;; *)
+    echo "unknown step '$step' (expected: tests attention train detectors)" >&2; exit 2 ;;
+  esac
+done
 if [ -d .whl ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target .site .whl/*.whl \
     && cp -r .whl/shim/. .site/ && export PYTHONPATH=$PWD/.site:$PWD YOLO_OFFLINE=1 || exit 1
 fi
-out=${OUT:-benchmarks/results}
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(tests attention train detectors)
+
+keep() {  # copy a step's outputs to $OUT, keeping their paths under benchmarks/
+  [ -n "${OUT:-}" ] || return 0
+  for f in "$@"; do
+    [ -e "$f" ] && mkdir -p "$OUT/$(dirname "$f")" && cp "$f" "$OUT/$f"
+  done
+  return 0
+}
+
+T="timeout ${STEP_TIMEOUT:-0}"  # 0: no limit
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
-python3 tools/gpu_checks.py 2>&1 | tail -5
-python3 tools/bench_attention.py --device cuda 2>&1 | tail -30
-python3 tools/train_throughput.py --device cuda --imgsz 640 --batch 32 2>&1 | tail -8
-python3 -m yolo_lat.cli benchmark device=cuda 2>&1 | grep -v "^ " | tail -20
-mkdir -p "$out" && cp benchmarks/results/*cuda*.json benchmarks/results/gpu_tests.json benchmarks/*cuda* "$out"/ 2>/dev/null
+for step in "${steps[@]}"; do
+  echo "=== $step ($(date +%T))"
+  case $step in
+    tests)
+      $T python3 tools/gpu_checks.py 2>&1 | tail -5
+      keep benchmarks/results/gpu_tests.json ;;
+    attention)
+      $T python3 tools/bench_attention.py --device cuda 2>&1 | tail -30
+      keep benchmarks/results/attention_cuda.json benchmarks/attention_cuda.png ;;
+    train)
+      $T python3 tools/train_throughput.py --device cuda --imgsz 640 --batch 32 2>&1 | tail -8
+      keep benchmarks/results/train_throughput_cuda.json ;;
+    detectors)
+      $T python3 -m yolo_lat.cli benchmark device=cuda 2>&1 | grep -v "^ " | tail -20
+      keep benchmarks/results/detectors_cuda.json benchmarks/detectors_cuda.md benchmarks/*cuda*.png ;;
+  esac
+done
 echo done
