@@ -19,6 +19,7 @@ def main(argv=None) -> int:
     ap.add_argument("--plot", help="PNG path (default: benchmarks/attention_<device>.png)")
     ap.add_argument("--methods", default=",".join(METHODS), help=f"comma list from {','.join(METHODS)}")
     ap.add_argument("--budget", type=float, help="seconds of repeated runs per measurement")
+    ap.add_argument("--min-runs", type=int, help="fewest timed runs per measurement (default: 100 GPU, 10 CPU)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     dev = args.device.split(":")[0]
@@ -26,13 +27,14 @@ def main(argv=None) -> int:
     bad = [m for m in methods if m not in METHODS]
     if bad:
         ap.error(f"unknown method(s) {bad}; expected some of {list(METHODS)}")
-    try:
-        report = run_benchmark(args.device, methods=methods, budget_s=args.budget)
+    out = args.out or f"benchmarks/results/attention_{dev}.json"
+    png = args.plot or f"benchmarks/attention_{dev}.png"
+    try:  # the JSON is rewritten after every row, so a run cut short keeps what it measured
+        report = run_benchmark(args.device, methods=methods, budget_s=args.budget, min_runs=args.min_runs,
+                               on_row=lambda rep: save(rep, out))  # fmt: skip
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    out = args.out or f"benchmarks/results/attention_{dev}.json"
-    png = args.plot or f"benchmarks/attention_{dev}.png"
     save(report, out, png)
     print(markdown_table(report))
     for row in speedups(report, "ela_triton" if dev == "cuda" else "ela_torch"):

@@ -26,7 +26,14 @@ def main() -> int:
         print("no CUDA GPU: nothing to check here (CPU CI runs the interpreter)", file=sys.stderr)
         return 2
     c = Collect()
-    code = pytest.main(["-q", "-p", "no:cacheprovider", str(REPO / "tests" / "ela")], plugins=[c])
+    args = ["-q", "-p", "no:cacheprovider", str(REPO / "tests" / "ela")]
+    try:  # several pytest workers share the GPU; compile time dominates, so this is faster
+        import xdist  # noqa: F401
+
+        args += ["-n", "4"]
+    except ImportError:
+        pass
+    code = pytest.main(args, plugins=[c])
     counts = {k: sum(v == k for v in c.outcomes.values()) for k in ("passed", "failed", "skipped")}
     failed = sorted(n for n, v in c.outcomes.items() if v == "failed")
     out = REPO / "benchmarks" / "results" / "gpu_tests.json"

@@ -12,6 +12,8 @@
 # to $OUT (when set) as soon as it ends, so a command cut off by its time limit keeps the
 # steps that finished. STEP_TIMEOUT=<seconds> stops a step that runs longer (the detector
 # benchmark writes its JSON as rows land, so a stopped run keeps what it measured).
+# ATTENTION_ARGS and DETECTOR_ARGS add arguments to those two steps, e.g.
+#   ATTENTION_ARGS="--budget 0.3 --min-runs 10" DETECTOR_ARGS="models=yolo-lat-n,yolo12n time_limit=300"
 set -u
 for step in "$@"; do
   case $step in tests|attention|train|detectors) ;; *)
@@ -42,13 +44,13 @@ for step in "${steps[@]}"; do
       $T python3 tools/gpu_checks.py 2>&1 | tail -5
       keep benchmarks/results/gpu_tests.json ;;
     attention)
-      $T python3 tools/bench_attention.py --device cuda 2>&1 | tail -30
+      $T python3 tools/bench_attention.py --device cuda ${ATTENTION_ARGS:-} 2>&1 | tail -30
       keep benchmarks/results/attention_cuda.json benchmarks/attention_cuda.png ;;
     train)
       $T python3 tools/train_throughput.py --device cuda --imgsz 640 --batch 32 2>&1 | tail -8
       keep benchmarks/results/train_throughput_cuda.json ;;
     detectors)
-      $T python3 -m yolo_lat.cli benchmark device=cuda 2>&1 | grep -v "^ " | tail -20
+      $T python3 -m yolo_lat.cli benchmark device=cuda ${DETECTOR_ARGS:-} 2>&1 | grep -v "^ " | tail -20
       keep benchmarks/results/detectors_cuda.json benchmarks/detectors_cuda.md benchmarks/*cuda*.png ;;
   esac
 done

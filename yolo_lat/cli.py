@@ -29,7 +29,7 @@ MODES = ("train", "val", "predict", "export", "demo", "benchmark")
 # the keys each mode accepts beyond Ultralytics' own set, or instead of it (None: Ultralytics' set)
 ONLY_KEYS: dict[str, set[str]] = {
     "demo": {"model", "source", "show", "save", "imgsz", "conf", "iou", "device", "project", "name", "exist_ok"},
-    "benchmark": {"device", "models", "imgsz", "batch", "project"},
+    "benchmark": {"device", "models", "imgsz", "batch", "project", "time_limit"},
 }
 USAGE = __doc__.split("\n\n")[1]
 # keys yolo-lat adds to Ultralytics' argument set, per mode
@@ -184,7 +184,17 @@ def _benchmark(args: dict[str, Any]) -> None:
         imgsz=[int(x) for x in imgsz] if imgsz else None,
         batch=[int(x) for x in batch] if batch else None,
         out_dir=args.get("project"),
+        time_limit=_seconds(args.get("time_limit")),
     )
+
+
+def _seconds(v: Any) -> float | None:
+    if v is None:
+        return None
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        raise UsageError(f"time_limit={v!r} is not a number of seconds") from None
 
 
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {

@@ -111,9 +111,18 @@ def skip_reason(method: str, case: Case, device: torch.device, mem_budget: int) 
             return f"would need ~{need / 2**30:.1f} GiB for the L×L matrices"
         if device.type == "cpu" and case.b * case.h * case.length**2 * case.d > 1 << 28:
             return "CPU: the oracle's (L, L, D) log-kernel tensor exceeds the time budget"
+        if device.type == "cuda" and case.b * case.h * case.length**2 * case.d * 4 > mem_budget:
+            return "GPU: the oracle's (L, L, D) log-kernel work (kept whole for backward) exceeds the memory budget"
     if method == "sdpa" and device.type == "cpu" and case.length > 16384:
         return "CPU: O(L²) softmax at this L exceeds the time budget"
+    if method == "sdpa" and device.type == "cuda" and case.dtype == "float32" and _softmax_flops(case) > 2e13:
+        return "GPU: fp32 O(L²) softmax this large exceeds the run's time budget (the bf16 rows compare)"
     return None
+
+
+def _softmax_flops(case: Case) -> float:
+    """Forward FLOPs of exact softmax attention: QKᵀ and PV, 2·L²·D multiply-adds each."""
+    return 4.0 * case.b * case.h * case.length**2 * case.d
 
 
 def run_case(method: str, case: Case, device: torch.device, budget_s: float, min_runs: int) -> dict:
@@ -142,6 +151,7 @@ def run_benchmark(
     methods: tuple[str, ...] = METHODS,
     budget_s: float | None = None,
     min_runs: int | None = None,
+    on_row: Callable[[dict], None] | None = None,
 ) -> dict:
     """Run every (case, method) pair and return a JSON-ready dict."""
     dev = torch.device(device)
@@ -154,6 +164,15 @@ def run_benchmark(
     bandwidth = measure_copy_bandwidth(dev)
     LOGGER.info("copy bandwidth on %s: %.1f GB/s", dev, bandwidth["gb_per_s"])
     results = []
+    report = {
+        "benchmark": "attention",
+        "environment": environment(dev),
+        "copy_bandwidth": bandwidth,
+        "floor_definition": "forward: bytes(q,k,v,o); forward+backward: + bytes(do,o,dq,dk,dv); "
+        "moved once at the measured copy bandwidth (read+write bytes per second)",
+        "timing": "CUDA events" if dev.type == "cuda" else "time.perf_counter",
+        "results": results,
+    }
     for case in cases:
         for method in methods:
             row = {"case": asdict(case), "label": case.label, "method": method}
@@ -183,15 +202,9 @@ def run_benchmark(
                 100 * row["forward"]["bandwidth_fraction"],
             )
             results.append(row)
-    return {
-        "benchmark": "attention",
-        "environment": environment(dev),
-        "copy_bandwidth": bandwidth,
-        "floor_definition": "forward: bytes(q,k,v,o); forward+backward: + bytes(do,o,dq,dk,dv); "
-        "moved once at the measured copy bandwidth (read+write bytes per second)",
-        "timing": "CUDA events" if dev.type == "cuda" else "time.perf_counter",
-        "results": results,
-    }
+            if on_row:  # lets the caller keep partial results of a run cut short
+                on_row(report)
+    return report
 
 
 def speedups(report: dict, method: str = "ela_triton", baselines: tuple[str, ...] = ("sdpa", "flash")) -> list[dict]:

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,14 +51,16 @@ class Plan:
     batches: tuple[int, ...] = (1, 16)
     backends: tuple[str, ...] = ("torch",)
     min_runs: int = 10
+    max_runs: int = 200
     budget_s: float = 3.0
     warmup: int = 3
+    time_limit: float | None = None  # seconds; rows not started by then are listed as skipped
 
     @classmethod
     def for_device(cls, device: str) -> Plan:
         if device.startswith("cuda"):
             backends = ("torch", "torch_fp16", "cuda_graph_fp16", "onnxruntime", "tensorrt_fp16")
-            return cls(device=device, backends=backends, min_runs=100, budget_s=2.0, warmup=20)
+            return cls(device=device, backends=backends, min_runs=100, max_runs=100, budget_s=2.0, warmup=10)
         return cls(device=device, backends=("torch", "onnxruntime"))
 
     def skip(self, model: str, backend: str, batch: int, imgsz: int) -> str | None:
@@ -194,7 +197,16 @@ def measure(plan: Plan, out_json: Path | None = None, log: Callable[[str], None]
         "skipped": [],
     }
     tmp = Path(tempfile.mkdtemp(prefix="yolo-lat-bench-"))
+    started = time.perf_counter()
     for name in plan.models:
+        if plan.time_limit is not None and time.perf_counter() - started > plan.time_limit:
+            for backend in plan.backends:
+                for imgsz in plan.imgszs:
+                    for batch in plan.batches:
+                        why = f"not reached: the run's time limit of {plan.time_limit:g} s was spent"
+                        report["skipped"].append(dict(model=name, backend=backend, batch=batch, imgsz=imgsz, why=why))
+            log(f"{name}: not reached (time limit {plan.time_limit:g} s)")
+            continue
         model = build_model(name)
         end2end = bool(getattr(model, "end2end", False))
         report["models"][name] = {  # sizes of the model as defined (unfused), as in the YAML headers
@@ -249,9 +261,11 @@ def _unavailable(backend: str, device: torch.device) -> str | None:
         return "needs a GPU"
     if backend == "onnxruntime":
         try:
-            import onnxruntime  # noqa: F401
+            import onnxruntime
         except ImportError:
             return "onnxruntime not installed"
+        if device.type == "cuda" and "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+            return "onnxruntime has no CUDA provider here (onnxruntime-gpu not installed); CPU runs measure ORT"
     if backend == "tensorrt_fp16":
         if device.type != "cuda":
             return "needs a GPU"
@@ -279,7 +293,7 @@ def _measure_one(model, name, backend, batch, imgsz, device, end2end, plan: Plan
     pipe = Pipeline(fwd, imgsz, in_device, end2end, half=half and backend != "tensorrt_fp16")
     images = sample_images(batch)
     x = pipe.preprocess(images)
-    kw = dict(warmup=plan.warmup, min_runs=plan.min_runs, budget_s=plan.budget_s)
+    kw = dict(warmup=plan.warmup, min_runs=plan.min_runs, max_runs=plan.max_runs, budget_s=plan.budget_s)
     row = {
         "forward": time_callable(lambda: fwd(x), device, **kw),
         "end_to_end": time_callable(lambda: pipe(images), device, **kw),

@@ -13,7 +13,8 @@ __all__ = ["benchmark"]
 
 
 def benchmark(device: str = "cpu", models: list[str] | None = None, imgsz: list[int] | None = None,
-              batch: list[int] | None = None, out_dir: str | Path | None = None, log=print) -> dict:  # fmt: skip
+              batch: list[int] | None = None, out_dir: str | Path | None = None, log=print,
+              time_limit: float | None = None) -> dict:  # fmt: skip
     """Measure, then write ``detectors_<device>.json`` (results/), ``detectors_<device>.md`` and plots."""
     plan = Plan.for_device(device)
     if models:
@@ -25,6 +26,10 @@ def benchmark(device: str = "cpu", models: list[str] | None = None, imgsz: list[
         plan.imgszs = tuple(imgsz)
     if batch:
         plan.batches = tuple(batch)
+    if time_limit is not None:
+        if time_limit <= 0:
+            raise ValueError(f"time_limit={time_limit} must be a positive number of seconds")
+        plan.time_limit = float(time_limit)
     out = Path(out_dir) if out_dir else REPO / "benchmarks"
     tag = "cuda" if device.startswith("cuda") else "cpu"
     json_path = out / "results" / f"detectors_{tag}.json"
