@@ -33,10 +33,12 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
-MODE_EXP = 0
-MODE_SUM_SQ = 1
-MODE_SUB_SQ = 2
-MODE_FEATURES = 3
+# kernel modes: jit'ed code may read a global only when it is a tl.constexpr instance (Triton's
+# compiler rejects plain ints; its CPU interpreter does not check, so only a GPU run shows it)
+MODE_EXP = tl.constexpr(0)
+MODE_SUM_SQ = tl.constexpr(1)
+MODE_SUB_SQ = tl.constexpr(2)
+MODE_FEATURES = tl.constexpr(3)
 
 
 @triton.jit

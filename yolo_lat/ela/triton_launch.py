@@ -18,7 +18,8 @@ import triton
 from . import triton_kernels as tk
 from .linear import compute_dtype, key_shift
 
-MODES = {"exp": tk.MODE_EXP, "sum_sq": tk.MODE_SUM_SQ, "sub_sq": tk.MODE_SUB_SQ, "features": tk.MODE_FEATURES}
+MODES = {"exp": tk.MODE_EXP.value, "sum_sq": tk.MODE_SUM_SQ.value, "sub_sq": tk.MODE_SUB_SQ.value,
+         "features": tk.MODE_FEATURES.value}  # fmt: skip
 
 
 def interpreting() -> bool:
@@ -97,12 +98,12 @@ def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mode: str, segmen
     dev = q.device
     shift = (
         key_shift(k, acc).reshape(bh, d).contiguous()
-        if mode_id in (tk.MODE_SUM_SQ, tk.MODE_SUB_SQ)
+        if mode_id in (tk.MODE_SUM_SQ.value, tk.MODE_SUB_SQ.value)
         else torch.zeros(bh, d, device=dev, dtype=acc)
     )
     s_part = torch.empty(bh, segments, d, dv, device=dev, dtype=acc)
     z_part = torch.empty(bh, segments, d, device=dev, dtype=acc)
-    m_part = torch.empty(bh, segments, d, device=dev, dtype=acc) if mode_id == tk.MODE_EXP else z_part
+    m_part = torch.empty(bh, segments, d, device=dev, dtype=acc) if mode_id == tk.MODE_EXP.value else z_part
     x_part = torch.empty(bh, segments, nd, 2, dv, device=dev, dtype=acc)
     xz_part = torch.empty(bh, segments, nd, 2, device=dev, dtype=acc)
     common = dict(
@@ -122,7 +123,7 @@ def forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mode: str, segmen
     )  # fmt: skip
 
     # combine the segments (tiny tensors)
-    if mode_id == tk.MODE_EXP:
+    if mode_id == tk.MODE_EXP.value:
         big_m = m_part.amax(1)  # (BH, D)
         weight = torch.exp(m_part - big_m.unsqueeze(1))
         state = (s_part * weight.unsqueeze(-1)).sum(1)
