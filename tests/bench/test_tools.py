@@ -7,7 +7,7 @@ import torch
 from yolo_lat.bench.accuracy import load_runs, run_one
 from yolo_lat.bench.attention import Case, run_benchmark
 from yolo_lat.bench.detectors import Pipeline, Plan, build_model, measure, sample_images
-from yolo_lat.bench.report import accuracy_table, detector_latency_table
+from yolo_lat.bench.report import accuracy_table, detector_latency_table, gpu_goal_rows
 
 
 def test_campaign_record(tiny_data, tmp_path):
@@ -48,3 +48,24 @@ def test_attention_benchmark_runs_on_cpu():
     ran = {r["method"] for r in rep["results"] if "forward" in r}
     assert ran == {"ela_torch", "sdpa"}
     assert "interpreter" in next(r["skipped"] for r in rep["results"] if r["method"] == "ela_triton")
+
+
+def test_detector_benchmark_time_limit_lists_models_not_reached(tmp_path):
+    plan = Plan(models=["yolo-lat-t", "yolo26n"], imgszs=(64,), batches=(1,), min_runs=2, budget_s=0.05, warmup=1,
+                time_limit=1e-9)  # fmt: skip
+    report = measure(plan, tmp_path / "d.json", log=lambda s: None)
+    assert {r["model"] for r in report["latency"]} == {"yolo-lat-t"}  # the first model always runs
+    (miss,) = [s for s in report["skipped"] if s["model"] == "yolo26n"]
+    assert "time limit" in miss["why"] and "yolo26n" not in report["models"]
+
+
+def test_gpu_goal_rows_ratio():
+    def row(model, backend, ms):
+        t = {"median_ms": ms, "p90_ms": ms}
+        return {"model": model, "backend": backend, "batch": 1, "imgsz": 1280, "forward": t, "end_to_end": t}
+
+    det = {"latency": [row("yolo-lat-n", "cuda_graph_fp16", 1.0), row("yolo12n", "cuda_graph_fp16", 4.0),
+                       row("yolo-lat-n", "torch", 3.0)]}  # fmt: skip
+    table = gpu_goal_rows(det)
+    assert "| cuda_graph_fp16, b1 | 1.00 | 4.00 | 0.25 |" in table
+    assert "| torch, b1 | 3.00 | — | — |" in table  # no yolo12n row: no ratio invented

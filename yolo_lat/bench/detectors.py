@@ -54,7 +54,7 @@ class Plan:
     max_runs: int = 200
     budget_s: float = 3.0
     warmup: int = 3
-    time_limit: float | None = None  # seconds; rows not started by then are listed as skipped
+    time_limit: float | None = None  # seconds; models not started by then are listed as skipped
 
     @classmethod
     def for_device(cls, device: str) -> Plan:
@@ -199,7 +199,8 @@ def measure(plan: Plan, out_json: Path | None = None, log: Callable[[str], None]
     tmp = Path(tempfile.mkdtemp(prefix="yolo-lat-bench-"))
     started = time.perf_counter()
     for name in plan.models:
-        if plan.time_limit is not None and time.perf_counter() - started > plan.time_limit:
+        # the first model always runs; later ones start only while the time limit lasts
+        if plan.time_limit is not None and report["models"] and time.perf_counter() - started > plan.time_limit:
             for backend in plan.backends:
                 for imgsz in plan.imgszs:
                     for batch in plan.batches:

@@ -12,6 +12,7 @@ from .report import (
     accuracy_table,
     attention_table,
     detector_latency_table,
+    gpu_goal_rows,
     paper_claim_rows,
     plot_curves,
     plot_map_vs_latency,
@@ -80,11 +81,46 @@ def results_section(repo: Path) -> str:
     else:
         parts.append("**CPU**: pending (`yolo-lat benchmark device=cpu`).\n")
     if det_gpu:
-        parts.append(f"**GPU** ({_device(det_gpu)}): see `benchmarks/detectors_cuda.md`.\n")
+        measured = sorted({r["model"] for r in det_gpu["latency"]}, key=list(det_gpu["models"]).index)
+        parts.append(
+            f"**GPU** ({_device(det_gpu)}; CUDA events, median of 100 runs after 10 warm-up), one run of "
+            f"`yolo-lat benchmark device=0` over {', '.join(measured)} (the models the device lease had time for). "
+            "fp16 replayed from a CUDA graph, batch 1 and 16; torch fp32/fp16 and what was skipped (no "
+            "onnxruntime-gpu or TensorRT on that machine): `benchmarks/detectors_cuda.md`. End-to-end at batch 16 "
+            "is dominated by the CPU letterbox of 16 images, identical for every model.\n\n"
+            f"Batch 1:\n\n{detector_latency_table(det_gpu, 'cuda_graph_fp16', 1)}\n\n"
+            f"Batch 16:\n\n{detector_latency_table(det_gpu, 'cuda_graph_fp16', 16)}\n\n"
+            "Goal: yolo-lat-n at most 0.5x YOLO12n's GPU latency at imgsz 1280 (ratio = yolo-lat-n / yolo12n):\n\n"
+            f"{gpu_goal_rows(det_gpu)}\n"
+        )
+        if (res / "detectors_cuda_run2.json").is_file():
+            parts.append(
+                "A second run on the same machine type (`benchmarks/detectors_cuda_run2.md`) adds yolo11n, the "
+                "softmax twin and yolo-lat-s; it is kept apart because only figures of one run are compared.\n"
+            )
     else:
         parts.append(
             "**GPU**: pending — no GPU was available; `yolo-lat benchmark device=0` measures torch fp32/fp16, "
             "CUDA graphs, ONNX Runtime and TensorRT fp16 (when installed) with CUDA events.\n"
+        )
+
+    gpu_tests, train_gpu = _load(res / "gpu_tests.json"), _load(res / "train_throughput_cuda.json")
+    if gpu_tests:
+        c = gpu_tests["counts"]
+        parts.append(
+            f"**Triton kernels compiled for the GPU** ({_device(gpu_tests)}): `python tools/gpu_checks.py` ran "
+            f"`{gpu_tests['suite']}` there (fp16/bf16/fp32/fp64 against the oracle, gradients, properties): "
+            f"{c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped.\n"
+        )
+    if train_gpu:
+        rows = "\n".join(
+            f"| {r['model']} | {r['images_per_s']:.0f} | {r['step_ms']:.1f} |" for r in train_gpu["results"]
+        )
+        parts.append(
+            f"**Training throughput** ({_device(train_gpu)}; `tools/train_throughput.py`: forward + loss + "
+            f"backward + SGD step, AMP={train_gpu['amp']}, batch {train_gpu['batch']}, imgsz {train_gpu['imgsz']}, "
+            f"{train_gpu['steps']} steps after 3 warm-up; synthetic batch, no data loading):\n\n"
+            f"| model | images/s | ms/step |\n|---|---:|---:|\n{rows}\n"
         )
 
     runs = load_runs(repo / RESULTS_DIR)
@@ -96,8 +132,9 @@ def results_section(repo: Path) -> str:
         "benchmark above.\n\n"
         f"{accuracy_table(runs, ACCURACY_MODELS, det_cpu)}\n\n"
         "The paper's claim (YOLO-LAT-t vs YOLO26n: 7.9x fewer parameters, 4.3x GPU speed-up, competitive "
-        "accuracy), measured here on CPU (GPU pending):\n\n"
-        f"{paper_claim_rows(runs, det_cpu)}\n"
+        f"accuracy), measured here: CPU rows on {_device(det_cpu)}"
+        + (f"; GPU rows on {_device(det_gpu)}" if det_gpu else " (GPU pending)")
+        + f":\n\n{paper_claim_rows(runs, det_cpu, det_gpu=det_gpu)}\n"
     )
     if runs:
         plot_curves(runs, ACCURACY_MODELS, bench / "accuracy_curves.png", "equal-budget comparison on shapes")

@@ -114,7 +114,30 @@ def accuracy_table(runs: list[dict], models: list[str], det: dict | None = None,
     return "\n".join(lines)
 
 
-def paper_claim_rows(runs: list[dict], det: dict | None, ours: str = "yolo-lat-t", theirs: str = "yolo26n") -> str:
+# GPU rows of the paper-claim and goal tables: (backend, batch, imgsz, key)
+GPU_ROWS = [
+    ("cuda_graph_fp16", 1, 640, "forward"),
+    ("cuda_graph_fp16", 1, 1280, "forward"),
+    ("cuda_graph_fp16", 16, 1280, "forward"),
+    ("cuda_graph_fp16", 1, 640, "end_to_end"),
+    ("torch", 1, 640, "forward"),
+    ("torch", 16, 1280, "forward"),
+]
+
+
+def _latency_rows(det: dict | None, ours: str, theirs: str, rows: list[tuple], tag: str) -> list[str]:
+    out = []
+    for backend, batch, size, key in rows:
+        la = latency_lookup(det, ours, size, backend=backend, batch=batch, key=key)
+        lb = latency_lookup(det, theirs, size, backend=backend, batch=batch, key=key)
+        if la and lb:
+            label = "end-to-end" if key == "end_to_end" else "forward"
+            out.append(f"| {tag} {backend} {label} ms, b{batch}, {size} | {_fmt_ms(la)} | {_fmt_ms(lb)} | {lb / la:.2f}x faster |")  # fmt: skip
+    return out
+
+
+def paper_claim_rows(runs: list[dict], det: dict | None, ours: str = "yolo-lat-t", theirs: str = "yolo26n",
+                     det_gpu: dict | None = None) -> str:  # fmt: skip
     """The paper's claim (7.9x fewer parameters, 4.3x faster than YOLO26n) against our measurements."""
     by = _by_model(runs)
     lines = ["| quantity | " + ours + " | " + theirs + " | ratio |", "|---|---:|---:|---:|"]
@@ -126,10 +149,26 @@ def paper_claim_rows(runs: list[dict], det: dict | None, ours: str = "yolo-lat-t
                 la, lb = latency_lookup(det, ours, size, key=key), latency_lookup(det, theirs, size, key=key)
                 if la and lb:
                     lines.append(f"| CPU {label} latency ms, b1, {size} | {_fmt_ms(la)} | {_fmt_ms(lb)} | {lb / la:.2f}x faster |")  # fmt: skip
+    lines += _latency_rows(det_gpu, ours, theirs, GPU_ROWS, "GPU")
     if by.get(ours) and by.get(theirs):
         a = statistics.mean(r["coco"]["AP"] for r in by[ours])
         b = statistics.mean(r["coco"]["AP"] for r in by[theirs])
         lines.append(f"| shapes mAP50-95 (equal budget) | {a:.3f} | {b:.3f} | {a - b:+.3f} |")
+    return "\n".join(lines)
+
+
+def gpu_goal_rows(det_gpu: dict, ours: str = "yolo-lat-n", theirs: str = "yolo12n", imgsz: int = 1280) -> str:
+    """Latency of ``ours`` as a fraction of ``theirs`` at one image size, every GPU backend and batch."""
+    lines = [f"| backend, batch | {ours} fwd ms | {theirs} fwd ms | ratio fwd | {ours} e2e ms | {theirs} e2e ms "
+             "| ratio e2e |", "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    combos = sorted({(r["backend"], r["batch"]) for r in det_gpu["latency"] if r["imgsz"] == imgsz})
+    for backend, batch in combos:
+        cells = []
+        for key in ("forward", "end_to_end"):
+            la = latency_lookup(det_gpu, ours, imgsz, backend=backend, batch=batch, key=key)
+            lb = latency_lookup(det_gpu, theirs, imgsz, backend=backend, batch=batch, key=key)
+            cells += [_fmt_ms(la), _fmt_ms(lb), f"{la / lb:.2f}" if la and lb else "—"]
+        lines.append(f"| {backend}, b{batch} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
