@@ -141,6 +141,8 @@ def results_section(repo: Path) -> str:
         plot_curves(runs, ABLATION_MODELS, bench / "ablation_curves.png", "ELA paper options on yolo-lat-n (shapes)")
         if det_cpu:
             plot_map_vs_latency(runs, det_cpu, ACCURACY_MODELS, bench / "map_vs_latency_cpu.png")
+        if det_gpu:
+            plot_map_vs_latency(runs, det_gpu, ACCURACY_MODELS, bench / "map_vs_latency_cuda.png")
     parts.append(
         "### Ablation: Hyper-Link, Memory Lobe, MoE routing-score bias (`tools/train_campaign.py ablation`)\n\n"
         f"Same schedule and seeds; curves in `benchmarks/ablation_curves.png`.\n\n"

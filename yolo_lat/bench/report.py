@@ -262,17 +262,21 @@ def plot_latency(det: dict, path: Path, backend: str = "torch", batch: int = 1) 
 
 
 def plot_map_vs_latency(runs: list[dict], det: dict, models: list[str], path: Path, imgsz: int = 320) -> None:
+    """mAP (mean over seeds) against end-to-end latency at batch 1: torch fp32 on CPU, fp16 CUDA graph on GPU."""
+    gpu = det["environment"].get("device_type") == "cuda"
+    backend = "cuda_graph_fp16" if gpu else "torch"
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     by = _by_model(runs)
     for i, m in enumerate(models):
-        lat = latency_lookup(det, m, imgsz)
+        lat = latency_lookup(det, m, imgsz, backend=backend)
         if lat is None or not by.get(m):
             continue
         ap = statistics.mean(r["coco"]["AP"] for r in by[m])
         ax.scatter([lat], [ap], color=f"C{i}", s=40)
         ax.annotate(m, (lat, ap), textcoords="offset points", xytext=(4, 4), fontsize=8)
-    ax.set_xlabel(f"CPU end-to-end latency, ms (batch 1, {imgsz})")
+    where = f"GPU ({det['environment'].get('device')}) {backend}" if gpu else "CPU torch fp32"
+    ax.set_xlabel(f"{where} end-to-end latency, ms (batch 1, {imgsz})", fontsize=8)
     ax.set_ylabel("shapes mAP50-95 (pycocotools), mean over seeds")
     ax.grid(alpha=0.3)
     fig.tight_layout()
