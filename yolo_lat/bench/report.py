@@ -132,7 +132,7 @@ def _latency_rows(det: dict | None, ours: str, theirs: str, rows: list[tuple], t
         lb = latency_lookup(det, theirs, size, backend=backend, batch=batch, key=key)
         if la and lb:
             label = "end-to-end" if key == "end_to_end" else "forward"
-            out.append(f"| {tag} {backend} {label} ms, b{batch}, {size} | {_fmt_ms(la)} | {_fmt_ms(lb)} | {lb / la:.2f}x faster |")  # fmt: skip
+            out.append(f"| {tag} {backend} {label} ms, b{batch}, {size} | {_fmt_ms(la)} | {_fmt_ms(lb)} | {lb / la:.2f}x |")  # fmt: skip
     return out
 
 
@@ -140,7 +140,7 @@ def paper_claim_rows(runs: list[dict], det: dict | None, ours: str = "yolo-lat-t
                      det_gpu: dict | None = None) -> str:  # fmt: skip
     """The paper's claim (7.9x fewer parameters, 4.3x faster than YOLO26n) against our measurements."""
     by = _by_model(runs)
-    lines = ["| quantity | " + ours + " | " + theirs + " | ratio |", "|---|---:|---:|---:|"]
+    lines = ["| quantity | " + ours + " | " + theirs + " | ratio (> 1 favours " + ours + ") |", "|---|---:|---:|---:|"]
     if det and ours in det["models"] and theirs in det["models"]:
         a, b = det["models"][ours]["params"], det["models"][theirs]["params"]
         lines.append(f"| parameters (nc=80) | {a:,} | {b:,} | {b / a:.1f}x fewer (paper: 7.9x) |")
@@ -148,7 +148,7 @@ def paper_claim_rows(runs: list[dict], det: dict | None, ours: str = "yolo-lat-t
             for key, label in (("end_to_end", "end-to-end"), ("forward", "forward")):
                 la, lb = latency_lookup(det, ours, size, key=key), latency_lookup(det, theirs, size, key=key)
                 if la and lb:
-                    lines.append(f"| CPU {label} latency ms, b1, {size} | {_fmt_ms(la)} | {_fmt_ms(lb)} | {lb / la:.2f}x faster |")  # fmt: skip
+                    lines.append(f"| CPU {label} latency ms, b1, {size} | {_fmt_ms(la)} | {_fmt_ms(lb)} | {lb / la:.2f}x |")  # fmt: skip
     lines += _latency_rows(det_gpu, ours, theirs, GPU_ROWS, "GPU")
     if by.get(ours) and by.get(theirs):
         a = statistics.mean(r["coco"]["AP"] for r in by[ours])
