@@ -157,19 +157,22 @@ def _fwd_state(
 
     part = pid_bh * NSEG + pid_s
     _store_tile(S_part + part * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e, acc)
-    first_e = pid_e == 0
-    tl.store(Z_part + part * D + offs_d, z, mask=mask_d & first_e)
-    if MODE == MODE_EXP:
-        tl.store(M_part + part * D + offs_d, run_max, mask=mask_d & first_e)
-    else:
+    # per-feature vectors are written by the first value tile only (a scalar branch, not a block
+    # mask combined with a scalar: Triton 3.9's interpreter rejects the latter's dtype)
+    if pid_e == 0:
+        tl.store(Z_part + part * D + offs_d, z, mask=mask_d)
+        if MODE == MODE_EXP:
+            tl.store(M_part + part * D + offs_d, run_max, mask=mask_d)
+    if MODE != MODE_EXP:
         # Σ_j v_j and L come from the first feature tile only; Σ_j r_j v_j sums over all tiles
         first_d = (pid_d == 0).to(ACC)
         xbase = X_part + ((part * ND + pid_d) * 2) * DV
         tl.store(xbase + offs_e, x0 * first_d, mask=mask_e)
         tl.store(xbase + DV + offs_e, x1, mask=mask_e)
-        xzbase = XZ_part + (part * ND + pid_d) * 2
-        tl.store(xzbase, tl.sum(xz0, axis=0) * first_d, mask=first_e)
-        tl.store(xzbase + 1, tl.sum(xz1, axis=0), mask=first_e)
+        if pid_e == 0:
+            xzbase = XZ_part + (part * ND + pid_d) * 2
+            tl.store(xzbase, tl.sum(xz0, axis=0) * first_d)
+            tl.store(xzbase + 1, tl.sum(xz1, axis=0))
 
 
 @triton.jit
@@ -261,9 +264,9 @@ def _fwd_out(
         out = acc / tl.where(mask_l, den, 1.0)[:, None]
     o_base = O + b * stride_ob + h * stride_oh
     _store_tile(o_base, offs_l, offs_e, stride_ol, stride_oe, mask_l, mask_e, out)
-    first_e = pid_e == 0
-    tl.store(DEN + pid_bh * L + offs_l, den, mask=mask_l & first_e)
-    tl.store(ROW + pid_bh * L + offs_l, row, mask=mask_l & first_e)
+    if pid_e == 0:
+        tl.store(DEN + pid_bh * L + offs_l, den, mask=mask_l)
+        tl.store(ROW + pid_bh * L + offs_l, row, mask=mask_l)
 
 
 @triton.jit
@@ -330,14 +333,15 @@ def _bwd_state(
 
     part = pid_bh * NSEG + pid_s
     _store_tile(DS_part + part * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e, acc)
-    first_e = pid_e == 0
-    tl.store(DZ_part + part * D + offs_d, dz, mask=mask_d & first_e)
+    if pid_e == 0:
+        tl.store(DZ_part + part * D + offs_d, dz, mask=mask_d)
     if MODE != MODE_EXP:
-        first_d = pid_d == 0
-        tl.store(DX_part + part * 2 * DV + offs_e, dx0, mask=mask_e & first_d)
-        tl.store(DX_part + part * 2 * DV + DV + offs_e, dx1, mask=mask_e & first_d)
-        tl.store(DXZ_part + part * 2, tl.sum(dxz0, axis=0), mask=first_d & first_e)
-        tl.store(DXZ_part + part * 2 + 1, tl.sum(dxz1, axis=0), mask=first_d & first_e)
+        if pid_d == 0:
+            tl.store(DX_part + part * 2 * DV + offs_e, dx0, mask=mask_e)
+            tl.store(DX_part + part * 2 * DV + DV + offs_e, dx1, mask=mask_e)
+            if pid_e == 0:
+                tl.store(DXZ_part + part * 2, tl.sum(dxz0, axis=0))
+                tl.store(DXZ_part + part * 2 + 1, tl.sum(dxz1, axis=0))
 
 
 @triton.jit
