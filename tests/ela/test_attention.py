@@ -1,21 +1,15 @@
-"""Fast paths (torch, Triton) against the quadratic oracle, as flash-linear-attention tests do.
-
-Error measure: max |out − ref| / max |ref| over the whole output (norm-wise relative error).
+"""Fast paths (linear torch path, Triton programs) against the quadratic oracle, as
+flash-linear-attention tests do. Error measure: ``common.rel_err`` (norm-wise relative error).
 """
 
 import pytest
 import torch
 
-from tests.ela.common import attend, triton_direct
+from tests.ela.common import KERNELS, attend, rel_err, triton_direct
 
-KERNELS = ["hadamard_exp", "sum_sqeuclid", "sub_sqeuclid"]
 TOL = {torch.float64: 1e-10, torch.float32: 1e-5}
 # (B, H, L, D, Dv): odd sizes that are not multiples of any tile; D and Dv > 64 need 2 tiles
 SHAPES = [(1, 1, 1, 1, 1), (2, 3, 37, 5, 7), (1, 2, 130, 16, 24), (1, 1, 70, 67, 3)]
-
-
-def rel_err(out: torch.Tensor, ref: torch.Tensor) -> float:
-    return ((out.double() - ref.double()).abs().max() / ref.double().abs().max().clamp_min(1e-30)).item()
 
 
 def make(shape, dtype, scale=1.0, seed=0):
@@ -43,11 +37,9 @@ def test_matches_oracle(shape, backend, kernel, causal, dtype):
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_triton_segments_and_tiles(kernel):
     """Several L-segments combined (running maxima rescaled), several D and Dv tiles."""
-    from yolo_lat.ela.kernels import get_kernel
-
     q, k, v = make((1, 1, 200, 70, 66), torch.float64, seed=3)
     ref = attend(q, k, v, kernel, backend="quadratic")
-    out = triton_direct(q, k, v, get_kernel(kernel).mode, 4)
+    out = triton_direct(q, k, v, kernel, 4)
     assert rel_err(out, ref) <= 1e-10
 
 

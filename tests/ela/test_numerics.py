@@ -5,13 +5,7 @@ import warnings
 import pytest
 import torch
 
-from tests.ela.common import attend
-
-KERNELS = ["hadamard_exp", "sum_sqeuclid", "sub_sqeuclid"]
-
-
-def rel_err(out, ref):
-    return ((out.double() - ref).abs().max() / ref.abs().max()).item()
+from tests.ela.common import KERNELS, attend, rel_err
 
 
 def uniform(shape, bound, seed, dtype):

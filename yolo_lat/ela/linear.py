@@ -1,4 +1,4 @@
-"""The linear-time torch path of ELA: exact, stabilised, O(L) in time and memory.
+"""The linear torch path of ELA (arXiv 2605.18848): exact, stabilised, O(L) in time and memory.
 
 Bidirectional:  o_i = φ_iᵀ S / φ_iᵀ z,  S = Σ_j ψ_j v_jᵀ (F×Dv),  z = Σ_j ψ_j (F).
 Nothing of size L×L or L×D×Dv is built; the largest tensors are the (B, H, L, F) features.
@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import torch
 
-from ._tracing import exporting
-from .kernels import Kernel
+from .kernel_maps import Kernel, KernelFamily
+from .tracing import exporting
 
 __all__ = ["compute_dtype", "half_sum", "key_shift", "linear_attention", "two_sum_exp"]
 
-SHIFT_ROWS = 64  # keys averaged for the squared-Euclidean shift c (same in the Triton path)
+SHIFT_ROWS = 64  # keys averaged for the squared-Euclidean shift c (the Triton launcher uses key_shift too)
 
 
 def compute_dtype(*tensors: torch.Tensor) -> torch.dtype:
@@ -63,7 +63,7 @@ def two_sum_exp(a: torch.Tensor, b: torch.Tensor, hm: torch.Tensor) -> torch.Ten
 
 
 def _sq_sign(kernel: Kernel) -> float:
-    return 1.0 if kernel.mode == "sum_sq" else -1.0
+    return 1.0 if kernel.family == KernelFamily.SUM_SQEUCLID else -1.0
 
 
 def _exp_features_inplace(q: torch.Tensor, k: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -88,7 +88,7 @@ def _in_place_ok() -> bool:
 
 def _features(q: torch.Tensor, k: torch.Tensor, kernel: Kernel) -> tuple[torch.Tensor, torch.Tensor]:
     """Bidirectional feature maps (φ, ψ) in the compute dtype: (B, H, L, F) each."""
-    if kernel.mode == "exp":
+    if kernel.family == KernelFamily.HADAMARD_EXP:
         if _in_place_ok():
             return _exp_features_inplace(q, k)
         big_m = k.detach().amax(-2, keepdim=True)  # M_d: (B, H, 1, D)
@@ -96,7 +96,7 @@ def _features(q: torch.Tensor, k: torch.Tensor, kernel: Kernel) -> tuple[torch.T
         row_hm = s.detach().amax(-1, keepdim=True)  # m_i / 2: (B, H, L, 1)
         phi = torch.exp((s - row_hm) + err).square()  # exp(2x) = exp(x)²: no overflow of 2x
         return phi, torch.exp(k - big_m)
-    if kernel.mode in ("sum_sq", "sub_sq"):
+    if kernel.family in (KernelFamily.SUM_SQEUCLID, KernelFamily.SUB_SQEUCLID):
         sign = _sq_sign(kernel)
         c = key_shift(k, q.dtype)
         qs, ks = q + sign * c, k - c
@@ -132,7 +132,7 @@ def linear_attention(
         z = psi.sum(-2)  # (B, H, F)
         num = phi @ state
         den = (phi @ z.unsqueeze(-1)).squeeze(-1)  # (B, H, L)
-        if kernel.mode == "exp":  # every denominator ≥ 1 by construction
+        if kernel.family == KernelFamily.HADAMARD_EXP:  # every denominator ≥ 1 by construction
             out = num.div_(den.unsqueeze(-1)) if _in_place_ok() else num / den.unsqueeze(-1)
         else:
             out = _normalise(num, den.unsqueeze(-1), vc.mean(-2, keepdim=True))
@@ -151,7 +151,7 @@ def _default_chunk(b: int, h: int, d: int, length: int) -> int:
 def _causal(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, kernel: Kernel, chunk: int | None) -> torch.Tensor:
     b, h, length, d = q.shape
     chunk = chunk or _default_chunk(b, h, d, length)
-    if kernel.mode == "exp":
+    if kernel.family == KernelFamily.HADAMARD_EXP:
         return _causal_exp(q, k, v, chunk)
 
     # the squared-Euclidean shift c is one constant per (B, H), so the same features serve

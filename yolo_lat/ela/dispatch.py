@@ -1,17 +1,22 @@
-"""``ela_attention``: input checks and backend dispatch."""
+"""``ela_attention``: input checks and the choice of backend (quadratic, torch, Triton).
+
+Every backend computes the same function (arXiv 2605.18848, Sec. 3); ``quadratic`` builds the
+L×L kernel matrix (the oracle, quadratic.py), ``torch`` runs the O(L) torch path (linear.py) and
+``triton`` the Triton programs (the ``triton`` subpackage). ``softmax`` is not linearisable and
+always runs as PyTorch's scaled-dot-product attention outside the quadratic oracle.
+"""
 
 from __future__ import annotations
 
 import logging
-import os
 
 import torch
 import torch.nn.functional as F
 
-from ._tracing import exporting
-from .kernels import get_kernel
+from .kernel_maps import KernelFamily, get_kernel
 from .linear import linear_attention
-from .naive import quadratic_attention
+from .quadratic import quadratic_attention
+from .tracing import exporting, interpreting
 
 __all__ = ["BACKENDS", "ela_attention", "resolve_backend", "triton_available"]
 
@@ -19,7 +24,7 @@ LOGGER = logging.getLogger("yolo_lat.ela")
 BACKENDS = ("auto", "torch", "triton", "quadratic")
 
 try:  # Triton is optional: Linux wheels ship it with torch; macOS/Windows users run the torch path
-    import triton  # noqa: F401
+    import triton  # noqa: F401  (absolute import: the real Triton, not yolo_lat.ela.triton)
 
     _TRITON_ERROR: str | None = None
 except ImportError as exc:  # pragma: no cover - depends on the platform
@@ -29,10 +34,6 @@ except ImportError as exc:  # pragma: no cover - depends on the platform
 def triton_available() -> bool:
     """True when Triton can be imported."""
     return _TRITON_ERROR is None
-
-
-def _interpreting() -> bool:
-    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
 
 
 def _check_inputs(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
@@ -67,10 +68,10 @@ def resolve_backend(backend: str, device: torch.device, causal: bool = False) ->
     if backend == "triton":
         if not triton_available():
             raise ValueError(f"backend='triton' needs Triton, which failed to import: {_TRITON_ERROR}")
-        if device.type != "cuda" and not _interpreting():
+        if device.type != "cuda" and not interpreting():
             raise ValueError(
                 f"backend='triton' needs CUDA tensors (got {device.type}); "
-                "set TRITON_INTERPRET=1 to run the kernels on CPU, or use backend='torch'"
+                "set TRITON_INTERPRET=1 to run the Triton programs on CPU, or use backend='torch'"
             )
     return backend
 
@@ -83,10 +84,10 @@ def ela_attention(
     causal: bool = False,
     backend: str = "auto",
 ) -> torch.Tensor:
-    """Exact Linear Attention.
+    """Exact Linear Attention (arXiv 2605.18848).
 
     Row i of the output is Σ_j κ(q_i, k_j) v_j / Σ_j κ(q_i, k_j) over all j (bidirectional) or
-    j ≤ i (``causal=True``), with κ the named kernel (see ``yolo_lat.ela.kernels``). Every
+    j ≤ i (``causal=True``), with κ the named kernel (see ``yolo_lat.ela.kernel_maps``). Every
     backend computes the same function; ``quadratic`` builds the L×L kernel matrix (the
     specification), ``torch`` and ``triton`` run in O(L) time and memory.
 
@@ -112,16 +113,16 @@ def ela_attention(
 
     if chosen == "quadratic":
         return quadratic_attention(q, k, v, kern, causal)
-    if kern.mode == "softmax":
+    if kern.family == KernelFamily.SOFTMAX:
         dt = v.dtype
         return F.scaled_dot_product_attention(q.to(dt), k.to(dt), v, is_causal=causal)
     if chosen == "triton":
         if causal:
-            LOGGER.debug("causal ELA has no Triton kernel yet; using the chunked torch path")
+            LOGGER.debug("causal ELA has no Triton program yet; using the chunked torch path")
             return linear_attention(q, k, v, kern, causal=True)
-        from .function import ela_triton
+        from .triton.function import ela_triton
 
-        if kern.mode == "features":
-            return ela_triton(kern.phi(q), kern.psi(k), v, "features")
-        return ela_triton(q, k, v, kern.mode)
+        if kern.family == KernelFamily.FEATURES:
+            return ela_triton(kern.phi(q), kern.psi(k), v, kern.family)
+        return ela_triton(q, k, v, kern.family)
     return linear_attention(q, k, v, kern, causal=causal)

@@ -1,8 +1,8 @@
-"""The quadratic oracle: attention by building the L×L kernel matrix.
+"""The quadratic oracle: ELA by building the L×L kernel matrix (arXiv 2605.18848, Sec. 3).
 
-This is the specification every fast path is tested against. It evaluates κ(q_i, k_j) directly
-from its definition — never through the feature maps the linear paths use — so agreement
-between the two is a real check of the factorisation:
+This is the specification every fast path (the linear torch path, the Triton programs) is tested
+against. It evaluates κ(q_i, k_j) directly from its definition — never through the feature maps
+the linear paths use — so agreement between the two is a real check of the factorisation:
 
     o_i = Σ_j κ(q_i, k_j) v_j / Σ_j κ(q_i, k_j),   j over all keys (bidirectional) or j ≤ i (causal).
 
@@ -18,7 +18,7 @@ import math
 
 import torch
 
-from .kernels import Kernel
+from .kernel_maps import Kernel, KernelFamily
 
 __all__ = ["quadratic_attention"]
 
@@ -51,8 +51,8 @@ def quadratic_attention(
     lq, lk = qc.shape[-2], kc.shape[-2]
     mask = _causal_mask(lq, lk, q.device) if causal else None
 
-    if kernel.mode in ("exp", "softmax"):
-        if kernel.mode == "exp":
+    if kernel.family in (KernelFamily.HADAMARD_EXP, KernelFamily.SOFTMAX):
+        if kernel.family == KernelFamily.HADAMARD_EXP:
             logits = _log_hadamard_exp(qc, kc)
         else:
             logits = (qc @ kc.transpose(-1, -2)) / math.sqrt(qc.shape[-1])

@@ -1,4 +1,7 @@
-"""Triton kernels of bidirectional ELA, forward and backward.
+"""Triton programs of bidirectional ELA (arXiv 2605.18848), forward and backward.
+
+Only ``@triton.jit`` code lives here; launch.py chooses tiles and grids and launches it, and
+function.py wraps forward and backward in a ``torch.autograd.Function``.
 
 Notation (per batch·head): q, k: (L, D), v: (L, Dv); feature maps φ, ψ of width D, plus for the
 squared-Euclidean kernels two "extra" features handled as separate vectors:
@@ -18,29 +21,39 @@ M_d and per row by m_i = max_d (q_id + M_d) (see linear.py). The row statistic i
 scale (m_i / 2) so that q + M cannot overflow for any finite input, and the exponent is formed
 with an error-free TwoSum.
 
-Kernels (each program handles one batch·head and one tile; all accumulate in ACC_DTYPE):
-    _fwd_state   keys/values of one L-segment -> partial S, z, X, xz (and running maxima M)
-    _fwd_out     queries of one L-block -> o, den, row statistic (m_i or a_i)
-    _bwd_state   queries of one L-segment -> partial dS, dz, dX, dxz
-    _bwd_dq      queries of one L-block -> dq
-    _bwd_dk      keys of one L-block -> dk
-    _bwd_dv      keys of one L-block -> dv
+Every program is specialised on the kernel family (``FAMILY``, a ``KernelFamily`` value) and
+handles one batch·head and one tile, accumulating in ``ACC``:
+    fwd_state   keys/values of one L-segment -> partial S, z, X, xz (and running maxima M)
+    fwd_out     queries of one L-block -> o, den, row statistic (m_i or a_i)
+    bwd_state   queries of one L-segment -> partial dS, dz, dX, dxz
+    bwd_dq      queries of one L-block -> dq
+    bwd_dk      keys of one L-block -> dk
+    bwd_dv      keys of one L-block -> dv
 Tiles: BLOCK_L rows × BLOCK_D feature columns × BLOCK_E value columns; masks cover ragged edges.
 """
+
+# Family branches are written as plain if/else on constexprs (the compiler folds them: SIM108,
+# SIM109, SIM102), and pointer arguments keep the math's names Q, K, V, O (E741).
+# ruff: noqa: SIM102, SIM108, SIM109, E741
 
 from __future__ import annotations
 
 import triton
 import triton.language as tl
 
-# kernel modes: jit'ed code may read a global only when it is a tl.constexpr instance (Triton's
-# compiler rejects plain ints; its CPU interpreter does not check, so only a GPU run shows it)
-MODE_EXP = tl.constexpr(0)
-MODE_SUM_SQ = tl.constexpr(1)
-MODE_SUB_SQ = tl.constexpr(2)
-MODE_FEATURES = tl.constexpr(3)
+from ..kernel_maps import KernelFamily
+
+__all__ = ["bwd_dk", "bwd_dq", "bwd_dv", "bwd_state", "fwd_out", "fwd_state"]
+
+# Family ids. @jit code may read a global only when it is a tl.constexpr instance: Triton's
+# compiler rejects plain ints, and its CPU interpreter does not check, so only a GPU build shows it.
+HADAMARD_EXP = tl.constexpr(int(KernelFamily.HADAMARD_EXP))
+SUM_SQEUCLID = tl.constexpr(int(KernelFamily.SUM_SQEUCLID))
+SUB_SQEUCLID = tl.constexpr(int(KernelFamily.SUB_SQEUCLID))
+FEATURES = tl.constexpr(int(KernelFamily.FEATURES))
 
 
+# ----------------------------------------------------------------------------- helpers
 @triton.jit
 def _half_exp_arg(a, b, hm):
     """(a + b)/2 − hm (≤ 0 when hm ≥ (a + b)/2), formed at half scale so that a + b cannot
@@ -88,22 +101,10 @@ def _store_tile(base, offs_r, offs_c, stride_r, stride_c, mask_r, mask_c, x):
 
 
 @triton.jit
-def _sign(MODE: tl.constexpr):
-    if MODE == MODE_SUM_SQ:
-        return 1.0
-    else:
-        return -1.0
-
-
-@triton.jit
-def _fwd_state(
-    K, V, C, S_part, Z_part, M_part, X_part, XZ_part,
-    stride_kb, stride_kh, stride_kl, stride_kd,
-    stride_vb, stride_vh, stride_vl, stride_ve,
-    H, L, D, DV, SEG_LEN, NSEG, ND, NE,
-    MODE: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
-    ACC: tl.constexpr, PRECISION: tl.constexpr,
-):  # fmt: skip
+def _segment_program(H, D, DV, NE, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr):
+    """Grid (B·H, segments, D-tiles × Dv-tiles) of the state reductions: this program's ids
+    (batch·head pid_bh = b·H + h, segment, feature tile, value tile), b, h, and its feature and
+    value columns."""
     pid_bh = tl.program_id(0)
     pid_s = tl.program_id(1)
     pid_de = tl.program_id(2)
@@ -113,6 +114,132 @@ def _fwd_state(
     h = pid_bh % H
     offs_d, mask_d = _block(pid_d * BLOCK_D, BLOCK_D, D)
     offs_e, mask_e = _block(pid_e * BLOCK_E, BLOCK_E, DV)
+    return pid_bh, pid_s, pid_d, pid_e, b, h, offs_d, mask_d, offs_e, mask_e
+
+
+@triton.jit
+def _row_program(H, L, N, BLOCK_L: tl.constexpr, BLOCK_N: tl.constexpr):
+    """Grid (B·H, L-blocks, column tiles) of the row-wise programs: batch·head pid_bh = b·H + h,
+    column-tile id, b, h, and this program's rows and columns (N columns in all)."""
+    pid_bh = tl.program_id(0)
+    pid_l = tl.program_id(1)
+    pid_c = tl.program_id(2)
+    b = pid_bh // H
+    h = pid_bh % H
+    offs_l, mask_l = _block(pid_l * BLOCK_L, BLOCK_L, L)
+    offs_c, mask_c = _block(pid_c * BLOCK_N, BLOCK_N, N)
+    return pid_bh, pid_c, b, h, offs_l, mask_l, offs_c, mask_c
+
+
+@triton.jit
+def _sign(FAMILY: tl.constexpr):
+    if FAMILY == SUM_SQEUCLID:
+        return 1.0
+    else:
+        return -1.0
+
+
+@triton.jit
+def _sq_psi(kt, c, mask_ld, FAMILY: tl.constexpr):
+    """Squared-Euclidean key features of a (BLOCK_L, BLOCK_D) tile about the shift c: ψmain = ±2 (k − c),
+    and the tile's part of r_j = ‖k_j − c‖²."""
+    kc = tl.where(mask_ld, kt - c[None, :], 0.0)
+    return (2.0 * _sign(FAMILY)) * kc, tl.sum(kc * kc, axis=1)
+
+
+@triton.jit
+def _exp_psi(kt, mask_ld, m_row, offs_d, mask_d):
+    """``hadamard_exp`` key features ψ = exp(k − M) of a (BLOCK_L, BLOCK_D) tile; m_row points at
+    this batch·head's maxima M."""
+    mt = tl.load(m_row + offs_d, mask=mask_d, other=0.0)
+    return _exp_diff(tl.where(mask_ld, kt, float("-inf")), mt[None, :])
+
+
+@triton.jit
+def _fold_exp_tile(acc, z, run_max, kt, vt, mask_ld, ACC: tl.constexpr, PRECISION: tl.constexpr):
+    """Fold one key/value tile into the ``hadamard_exp`` partial state (S, z) held about the running
+    key maxima M: what was there is rescaled by exp(M_old − M_new) ≤ 1, as online softmax does.
+    Returns the new S, z and M."""
+    km = tl.where(mask_ld, kt, float("-inf"))
+    new_max = tl.maximum(run_max, tl.max(km, axis=0))
+    safe = tl.where(new_max == float("-inf"), 0.0, new_max)
+    alpha = _exp_diff(run_max, safe)
+    psi = _exp_diff(km, safe[None, :])
+    acc = acc * alpha[:, None] + tl.dot(tl.trans(psi), vt, input_precision=PRECISION, out_dtype=ACC)
+    z = z * alpha + tl.sum(psi, axis=0)
+    return acc, z, new_max
+
+
+@triton.jit
+def _phi(qt, mask_ld, m_row, c_row, offs_d, mask_d, row, FAMILY: tl.constexpr):
+    """Main query features φmain of a (BLOCK_L, BLOCK_D) tile; zero outside the masks.
+
+    m_row, c_row point at this batch·head's maxima M and shift c.
+    """
+    if FAMILY == HADAMARD_EXP:
+        mt = tl.load(m_row + offs_d, mask=mask_d, other=0.0)
+        phi = _exp_twice(tl.where(mask_ld, _half_exp_arg(qt, mt[None, :], row[:, None]), float("-inf")))
+    elif FAMILY == FEATURES:
+        phi = tl.where(mask_ld, qt, 0.0)
+    else:
+        ct = tl.load(c_row + offs_d, mask=mask_d, other=0.0)
+        phi = tl.where(mask_ld, qt + _sign(FAMILY) * ct[None, :], 0.0)
+    return phi
+
+
+@triton.jit
+def _row_stat(
+    q_base, stride_ql, stride_qd, M, C, pid_bh, offs_l, mask_l, D,
+    FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, ACC: tl.constexpr,
+):  # fmt: skip
+    """m_i / 2 = max_d (q_id/2 + M_d/2) (exp) or a_i = ‖q_i ± c‖² (squared-Euclidean); 0 for features."""
+    if FAMILY == HADAMARD_EXP:
+        row = tl.full((BLOCK_L,), float("-inf"), dtype=ACC)
+    else:
+        row = tl.zeros((BLOCK_L,), dtype=ACC)
+    if FAMILY != FEATURES:
+        for d0 in range(0, D, BLOCK_D):
+            offs_d, mask_d = _block(d0, BLOCK_D, D)
+            mask_ld = mask_l[:, None] & mask_d[None, :]
+            qt = _load_tile(q_base, offs_l, offs_d, stride_ql, stride_qd, mask_l, mask_d).to(ACC)
+            if FAMILY == HADAMARD_EXP:
+                mt = tl.load(M + pid_bh * D + offs_d, mask=mask_d, other=0.0)
+                row = tl.maximum(row, tl.max(tl.where(mask_ld, 0.5 * qt + 0.5 * mt[None, :], float("-inf")), axis=1))
+            else:
+                ct = tl.load(C + pid_bh * D + offs_d, mask=mask_d, other=0.0)
+                qs = tl.where(mask_ld, qt + _sign(FAMILY) * ct[None, :], 0.0)
+                row += tl.sum(qs * qs, axis=1)
+        if FAMILY == HADAMARD_EXP:
+            row = tl.where(mask_l, row, 0.0)
+    return row
+
+
+@triton.jit
+def _row_inputs(ROW, DEN, G, pid_bh, L, offs_l, mask_l, FAMILY: tl.constexpr):
+    """Per-row forward results the backward reads: row statistic, denominator, g = ∂loss/∂den, and
+    whether the row fell back to the mean of v (never for ``hadamard_exp``: every den ≥ 1)."""
+    row = tl.load(ROW + pid_bh * L + offs_l, mask=mask_l, other=0.0)
+    den = tl.load(DEN + pid_bh * L + offs_l, mask=mask_l, other=1.0)
+    g = tl.load(G + pid_bh * L + offs_l, mask=mask_l, other=0.0)
+    if FAMILY == HADAMARD_EXP:
+        fallback = den < 0.0
+    else:
+        fallback = den <= 0.0
+    return row, den, g, fallback
+
+
+# ----------------------------------------------------------------------------- forward
+@triton.jit
+def fwd_state(
+    K, V, C, S_part, Z_part, M_part, X_part, XZ_part,
+    stride_kb, stride_kh, stride_kl, stride_kd,
+    stride_vb, stride_vh, stride_vl, stride_ve,
+    H, L, D, DV, SEG_LEN, NSEG, ND, NE,
+    FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
+    ACC: tl.constexpr, PRECISION: tl.constexpr,
+):  # fmt: skip
+    """Partial S, z (and M) or X, xz of one L-segment of keys and values."""
+    pid_bh, pid_s, pid_d, pid_e, b, h, offs_d, mask_d, offs_e, mask_e = _segment_program(H, D, DV, NE, BLOCK_D, BLOCK_E)
     k_base = K + b * stride_kb + h * stride_kh
     v_base = V + b * stride_vb + h * stride_vh
 
@@ -132,22 +259,13 @@ def _fwd_state(
         mask_ld = mask_l[:, None] & mask_d[None, :]
         kt = _load_tile(k_base, offs_l, offs_d, stride_kl, stride_kd, mask_l, mask_d).to(ACC)
         vt = _load_tile(v_base, offs_l, offs_e, stride_vl, stride_ve, mask_l, mask_e).to(ACC)
-        if MODE == MODE_EXP:
-            km = tl.where(mask_ld, kt, float("-inf"))
-            new_max = tl.maximum(run_max, tl.max(km, axis=0))
-            safe = tl.where(new_max == float("-inf"), 0.0, new_max)
-            alpha = _exp_diff(run_max, safe)
-            psi = _exp_diff(km, safe[None, :])
-            acc = acc * alpha[:, None] + tl.dot(tl.trans(psi), vt, input_precision=PRECISION, out_dtype=ACC)
-            z = z * alpha + tl.sum(psi, axis=0)
-            run_max = new_max
+        if FAMILY == HADAMARD_EXP:
+            acc, z, run_max = _fold_exp_tile(acc, z, run_max, kt, vt, mask_ld, ACC, PRECISION)
         else:
-            if MODE == MODE_FEATURES:
+            if FAMILY == FEATURES:
                 psi = kt
             else:
-                kc = tl.where(mask_ld, kt - c[None, :], 0.0)
-                psi = (2.0 * _sign(MODE)) * kc
-                r = tl.sum(kc * kc, axis=1)
+                psi, r = _sq_psi(kt, c, mask_ld, FAMILY)
                 x1 += tl.sum(r[:, None] * vt, axis=0)
                 xz1 += r
             acc += tl.dot(tl.trans(psi), vt, input_precision=PRECISION, out_dtype=ACC)
@@ -161,9 +279,9 @@ def _fwd_state(
     # mask combined with a scalar: Triton 3.9's interpreter rejects the latter's dtype)
     if pid_e == 0:
         tl.store(Z_part + part * D + offs_d, z, mask=mask_d)
-        if MODE == MODE_EXP:
+        if FAMILY == HADAMARD_EXP:
             tl.store(M_part + part * D + offs_d, run_max, mask=mask_d)
-    if MODE != MODE_EXP:
+    if FAMILY != HADAMARD_EXP:
         # Σ_j v_j and L come from the first feature tile only; Σ_j r_j v_j sums over all tiles
         first_d = (pid_d == 0).to(ACC)
         xbase = X_part + ((part * ND + pid_d) * 2) * DV
@@ -176,83 +294,34 @@ def _fwd_state(
 
 
 @triton.jit
-def _row_stat(
-    q_base, stride_ql, stride_qd, M, C, pid_bh, offs_l, mask_l, D,
-    MODE: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, ACC: tl.constexpr,
-):  # fmt: skip
-    """m_i / 2 = max_d (q_id/2 + M_d/2) (exp) or a_i = ‖q_i ± c‖² (squared-Euclidean); 0 for features."""
-    if MODE == MODE_EXP:
-        row = tl.full((BLOCK_L,), float("-inf"), dtype=ACC)
-    else:
-        row = tl.zeros((BLOCK_L,), dtype=ACC)
-    if MODE != MODE_FEATURES:
-        for d0 in range(0, D, BLOCK_D):
-            offs_d, mask_d = _block(d0, BLOCK_D, D)
-            mask_ld = mask_l[:, None] & mask_d[None, :]
-            qt = _load_tile(q_base, offs_l, offs_d, stride_ql, stride_qd, mask_l, mask_d).to(ACC)
-            if MODE == MODE_EXP:
-                mt = tl.load(M + pid_bh * D + offs_d, mask=mask_d, other=0.0)
-                row = tl.maximum(row, tl.max(tl.where(mask_ld, 0.5 * qt + 0.5 * mt[None, :], float("-inf")), axis=1))
-            else:
-                ct = tl.load(C + pid_bh * D + offs_d, mask=mask_d, other=0.0)
-                qs = tl.where(mask_ld, qt + _sign(MODE) * ct[None, :], 0.0)
-                row += tl.sum(qs * qs, axis=1)
-        if MODE == MODE_EXP:
-            row = tl.where(mask_l, row, 0.0)
-    return row
-
-
-@triton.jit
-def _phi(qt, mask_ld, m_row, c_row, offs_d, mask_d, row, MODE: tl.constexpr):
-    """Main query features φmain of a (BLOCK_L, BLOCK_D) tile; zero outside the masks.
-
-    m_row, c_row point at this batch·head's maxima M and shift c.
-    """
-    if MODE == MODE_EXP:
-        mt = tl.load(m_row + offs_d, mask=mask_d, other=0.0)
-        phi = _exp_twice(tl.where(mask_ld, _half_exp_arg(qt, mt[None, :], row[:, None]), float("-inf")))
-    elif MODE == MODE_FEATURES:
-        phi = tl.where(mask_ld, qt, 0.0)
-    else:
-        ct = tl.load(c_row + offs_d, mask=mask_d, other=0.0)
-        phi = tl.where(mask_ld, qt + _sign(MODE) * ct[None, :], 0.0)
-    return phi
-
-
-@triton.jit
-def _fwd_out(
+def fwd_out(
     Q, S, Z, M, X, XZ, C, O, DEN, ROW,
     stride_qb, stride_qh, stride_ql, stride_qd,
     stride_ob, stride_oh, stride_ol, stride_oe,
     H, L, D, DV,
-    MODE: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
+    FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
     ACC: tl.constexpr, PRECISION: tl.constexpr,
 ):  # fmt: skip
-    pid_bh = tl.program_id(0)
-    pid_l = tl.program_id(1)
-    pid_e = tl.program_id(2)
-    b = pid_bh // H
-    h = pid_bh % H
-    offs_l, mask_l = _block(pid_l * BLOCK_L, BLOCK_L, L)
-    offs_e, mask_e = _block(pid_e * BLOCK_E, BLOCK_E, DV)
+    """o_i = n_i / den_i for one L-block of queries; also writes den_i and the row statistic."""
+    pid_bh, pid_e, b, h, offs_l, mask_l, offs_e, mask_e = _row_program(H, L, DV, BLOCK_L, BLOCK_E)
     q_base = Q + b * stride_qb + h * stride_qh
 
-    row = _row_stat(q_base, stride_ql, stride_qd, M, C, pid_bh, offs_l, mask_l, D, MODE, BLOCK_L, BLOCK_D, ACC)
+    row = _row_stat(q_base, stride_ql, stride_qd, M, C, pid_bh, offs_l, mask_l, D, FAMILY, BLOCK_L, BLOCK_D, ACC)
     acc = tl.zeros((BLOCK_L, BLOCK_E), dtype=ACC)
     den = tl.zeros((BLOCK_L,), dtype=ACC)
     for d0 in range(0, D, BLOCK_D):
         offs_d, mask_d = _block(d0, BLOCK_D, D)
         mask_ld = mask_l[:, None] & mask_d[None, :]
         qt = _load_tile(q_base, offs_l, offs_d, stride_ql, stride_qd, mask_l, mask_d).to(ACC)
-        phi = _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, MODE)
+        phi = _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, FAMILY)
         st = _load_tile(S + pid_bh * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e)
         zt = tl.load(Z + pid_bh * D + offs_d, mask=mask_d, other=0.0)
         acc += tl.dot(phi, st, input_precision=PRECISION, out_dtype=ACC)
         den += tl.sum(phi * zt[None, :], axis=1)
-    if MODE != MODE_EXP:
+    if FAMILY != HADAMARD_EXP:
         x0 = tl.load(X + pid_bh * 2 * DV + offs_e, mask=mask_e, other=0.0)
         xz0 = tl.load(XZ + pid_bh * 2)
-        if MODE != MODE_FEATURES:
+        if FAMILY != FEATURES:
             x1 = tl.load(X + pid_bh * 2 * DV + DV + offs_e, mask=mask_e, other=0.0)
             xz1 = tl.load(XZ + pid_bh * 2 + 1)
             acc += row[:, None] * x0[None, :] + x1[None, :]
@@ -269,25 +338,18 @@ def _fwd_out(
         tl.store(ROW + pid_bh * L + offs_l, row, mask=mask_l)
 
 
+# ----------------------------------------------------------------------------- backward
 @triton.jit
-def _bwd_state(
+def bwd_state(
     Q, DO, ROW, DEN, G, M, C, DS_part, DZ_part, DX_part, DXZ_part,
     stride_qb, stride_qh, stride_ql, stride_qd,
     stride_ob, stride_oh, stride_ol, stride_oe,
     H, L, D, DV, SEG_LEN, NSEG, NE,
-    MODE: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
+    FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
     ACC: tl.constexpr, PRECISION: tl.constexpr,
 ):  # fmt: skip
     """dS = Σ_i φmain_i dn_iᵀ, dz = Σ_i φmain_i g_i, dX = Σ_i e_i dn_iᵀ, dxz = Σ_i e_i g_i."""
-    pid_bh = tl.program_id(0)
-    pid_s = tl.program_id(1)
-    pid_de = tl.program_id(2)
-    pid_d = pid_de // NE
-    pid_e = pid_de % NE
-    b = pid_bh // H
-    h = pid_bh % H
-    offs_d, mask_d = _block(pid_d * BLOCK_D, BLOCK_D, D)
-    offs_e, mask_e = _block(pid_e * BLOCK_E, BLOCK_E, DV)
+    pid_bh, pid_s, pid_d, pid_e, b, h, offs_d, mask_d, offs_e, mask_e = _segment_program(H, D, DV, NE, BLOCK_D, BLOCK_E)
     q_base = Q + b * stride_qb + h * stride_qh
     do_base = DO + b * stride_ob + h * stride_oh
     inv_len = 1.0 / L
@@ -305,20 +367,14 @@ def _bwd_state(
         mask_ld = mask_l[:, None] & mask_d[None, :]
         qt = _load_tile(q_base, offs_l, offs_d, stride_ql, stride_qd, mask_l, mask_d).to(ACC)
         dot = _load_tile(do_base, offs_l, offs_e, stride_ol, stride_oe, mask_l, mask_e).to(ACC)
-        row = tl.load(ROW + pid_bh * L + offs_l, mask=mask_l, other=0.0)
-        den = tl.load(DEN + pid_bh * L + offs_l, mask=mask_l, other=1.0)
-        g = tl.load(G + pid_bh * L + offs_l, mask=mask_l, other=0.0)
-        if MODE == MODE_EXP:
-            fallback = den < 0.0  # never: every denominator is ≥ 1
-        else:
-            fallback = den <= 0.0
+        row, den, g, fallback = _row_inputs(ROW, DEN, G, pid_bh, L, offs_l, mask_l, FAMILY)
         dn = dot / tl.where(fallback, 1.0, den)[:, None]
-        phi = _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, MODE)
+        phi = _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, FAMILY)
         phi = tl.where(fallback[:, None], 0.0, phi)
         acc += tl.dot(tl.trans(phi), dn, input_precision=PRECISION, out_dtype=ACC)
         dz += tl.sum(phi * g[:, None], axis=0)
-        if MODE != MODE_EXP:
-            if MODE == MODE_FEATURES:
+        if FAMILY != HADAMARD_EXP:
+            if FAMILY == FEATURES:
                 e0 = tl.where(fallback, inv_len, 0.0)
                 e1 = tl.zeros((BLOCK_L,), dtype=ACC)
             else:
@@ -335,7 +391,7 @@ def _bwd_state(
     _store_tile(DS_part + part * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e, acc)
     if pid_e == 0:
         tl.store(DZ_part + part * D + offs_d, dz, mask=mask_d)
-    if MODE != MODE_EXP:
+    if FAMILY != HADAMARD_EXP:
         if pid_d == 0:
             tl.store(DX_part + part * 2 * DV + offs_e, dx0, mask=mask_e)
             tl.store(DX_part + part * 2 * DV + DV + offs_e, dx1, mask=mask_e)
@@ -345,34 +401,22 @@ def _bwd_state(
 
 
 @triton.jit
-def _bwd_dq(
+def bwd_dq(
     Q, DO, ROW, DEN, G, M, C, S, Z, X, XZ, DQ,
     stride_qb, stride_qh, stride_ql, stride_qd,
     stride_ob, stride_oh, stride_ol, stride_oe,
     stride_gb, stride_gh, stride_gl, stride_gd,
     H, L, D, DV,
-    MODE: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
+    FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
     ACC: tl.constexpr, PRECISION: tl.constexpr,
 ):  # fmt: skip
     """dφmain_i = S dn_i + z g_i; da_i = X₀·dn_i + L g_i; chained through φ to dq."""
-    pid_bh = tl.program_id(0)
-    pid_l = tl.program_id(1)
-    pid_d = tl.program_id(2)
-    b = pid_bh // H
-    h = pid_bh % H
-    offs_l, mask_l = _block(pid_l * BLOCK_L, BLOCK_L, L)
-    offs_d, mask_d = _block(pid_d * BLOCK_D, BLOCK_D, D)
+    pid_bh, _, b, h, offs_l, mask_l, offs_d, mask_d = _row_program(H, L, D, BLOCK_L, BLOCK_D)
     mask_ld = mask_l[:, None] & mask_d[None, :]
     q_base = Q + b * stride_qb + h * stride_qh
     do_base = DO + b * stride_ob + h * stride_oh
 
-    row = tl.load(ROW + pid_bh * L + offs_l, mask=mask_l, other=0.0)
-    den = tl.load(DEN + pid_bh * L + offs_l, mask=mask_l, other=1.0)
-    g = tl.load(G + pid_bh * L + offs_l, mask=mask_l, other=0.0)
-    if MODE == MODE_EXP:
-        fallback = den < 0.0
-    else:
-        fallback = den <= 0.0
+    row, den, g, fallback = _row_inputs(ROW, DEN, G, pid_bh, L, offs_l, mask_l, FAMILY)
     rden = 1.0 / tl.where(fallback, 1.0, den)
     dphi = tl.zeros((BLOCK_L, BLOCK_D), dtype=ACC)
     da = tl.zeros((BLOCK_L,), dtype=ACC)
@@ -381,42 +425,37 @@ def _bwd_dq(
         dn = _load_tile(do_base, offs_l, offs_e, stride_ol, stride_oe, mask_l, mask_e).to(ACC) * rden[:, None]
         st = _load_tile(S + pid_bh * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e)
         dphi += tl.dot(dn, tl.trans(st), input_precision=PRECISION, out_dtype=ACC)
-        if MODE == MODE_SUM_SQ or MODE == MODE_SUB_SQ:
+        if FAMILY == SUM_SQEUCLID or FAMILY == SUB_SQEUCLID:
             x0 = tl.load(X + pid_bh * 2 * DV + offs_e, mask=mask_e, other=0.0)
             da += tl.sum(dn * x0[None, :], axis=1)
     zt = tl.load(Z + pid_bh * D + offs_d, mask=mask_d, other=0.0)
     dphi += g[:, None] * zt[None, :]
     qt = _load_tile(q_base, offs_l, offs_d, stride_ql, stride_qd, mask_l, mask_d).to(ACC)
-    if MODE == MODE_EXP:
-        dq = dphi * _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, MODE)
-    elif MODE == MODE_FEATURES:
+    if FAMILY == HADAMARD_EXP:
+        dq = dphi * _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, FAMILY)
+    elif FAMILY == FEATURES:
         dq = dphi
     else:
         da += g * tl.load(XZ + pid_bh * 2)
-        qs = _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, MODE)
+        qs = _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, FAMILY)
         dq = dphi + 2.0 * qs * da[:, None]
     dq = tl.where(fallback[:, None], 0.0, dq)
-    _store_tile(DQ + b * stride_gb + h * stride_gh, offs_l, offs_d, stride_gl, stride_gd, mask_l, mask_d, dq)
+    dq_base = DQ + b * stride_gb + h * stride_gh
+    _store_tile(dq_base, offs_l, offs_d, stride_gl, stride_gd, mask_l, mask_d, dq)
 
 
 @triton.jit
-def _bwd_dk(
+def bwd_dk(
     K, V, M, C, DS, DZ, DX, DXZ, DK,
     stride_kb, stride_kh, stride_kl, stride_kd,
     stride_vb, stride_vh, stride_vl, stride_ve,
     stride_gb, stride_gh, stride_gl, stride_gd,
     H, L, D, DV,
-    MODE: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
+    FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
     ACC: tl.constexpr, PRECISION: tl.constexpr,
 ):  # fmt: skip
     """dψmain_j = dS v_j + dz; dr_j = dX₁·v_j + dxz₁; chained through ψ to dk."""
-    pid_bh = tl.program_id(0)
-    pid_l = tl.program_id(1)
-    pid_d = tl.program_id(2)
-    b = pid_bh // H
-    h = pid_bh % H
-    offs_l, mask_l = _block(pid_l * BLOCK_L, BLOCK_L, L)
-    offs_d, mask_d = _block(pid_d * BLOCK_D, BLOCK_D, D)
+    pid_bh, _, b, h, offs_l, mask_l, offs_d, mask_d = _row_program(H, L, D, BLOCK_L, BLOCK_D)
     mask_ld = mask_l[:, None] & mask_d[None, :]
     k_base = K + b * stride_kb + h * stride_kh
     v_base = V + b * stride_vb + h * stride_vh
@@ -428,40 +467,34 @@ def _bwd_dk(
         vt = _load_tile(v_base, offs_l, offs_e, stride_vl, stride_ve, mask_l, mask_e).to(ACC)
         dst = _load_tile(DS + pid_bh * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e)
         dpsi += tl.dot(vt, tl.trans(dst), input_precision=PRECISION, out_dtype=ACC)
-        if MODE == MODE_SUM_SQ or MODE == MODE_SUB_SQ:
+        if FAMILY == SUM_SQEUCLID or FAMILY == SUB_SQEUCLID:
             dx1 = tl.load(DX + pid_bh * 2 * DV + DV + offs_e, mask=mask_e, other=0.0)
             dr += tl.sum(vt * dx1[None, :], axis=1)
     dpsi += tl.load(DZ + pid_bh * D + offs_d, mask=mask_d, other=0.0)[None, :]
     kt = _load_tile(k_base, offs_l, offs_d, stride_kl, stride_kd, mask_l, mask_d).to(ACC)
-    if MODE == MODE_EXP:
-        mt = tl.load(M + pid_bh * D + offs_d, mask=mask_d, other=0.0)
-        dk = dpsi * _exp_diff(tl.where(mask_ld, kt, float("-inf")), mt[None, :])
-    elif MODE == MODE_FEATURES:
+    if FAMILY == HADAMARD_EXP:
+        dk = dpsi * _exp_psi(kt, mask_ld, M + pid_bh * D, offs_d, mask_d)
+    elif FAMILY == FEATURES:
         dk = dpsi
     else:
         dr += tl.load(DXZ + pid_bh * 2 + 1)
         ct = tl.load(C + pid_bh * D + offs_d, mask=mask_d, other=0.0)
-        dk = (2.0 * _sign(MODE)) * dpsi + 2.0 * (kt - ct[None, :]) * dr[:, None]
-    _store_tile(DK + b * stride_gb + h * stride_gh, offs_l, offs_d, stride_gl, stride_gd, mask_l, mask_d, dk)
+        dk = (2.0 * _sign(FAMILY)) * dpsi + 2.0 * (kt - ct[None, :]) * dr[:, None]
+    dk_base = DK + b * stride_gb + h * stride_gh
+    _store_tile(dk_base, offs_l, offs_d, stride_gl, stride_gd, mask_l, mask_d, dk)
 
 
 @triton.jit
-def _bwd_dv(
+def bwd_dv(
     K, M, C, DS, DX, DV_OUT,
     stride_kb, stride_kh, stride_kl, stride_kd,
     stride_gb, stride_gh, stride_gl, stride_ge,
     H, L, D, DV,
-    MODE: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
+    FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
     ACC: tl.constexpr, PRECISION: tl.constexpr,
 ):  # fmt: skip
     """dv_j = dSᵀ ψmain_j + dX₀ + r_j dX₁."""
-    pid_bh = tl.program_id(0)
-    pid_l = tl.program_id(1)
-    pid_e = tl.program_id(2)
-    b = pid_bh // H
-    h = pid_bh % H
-    offs_l, mask_l = _block(pid_l * BLOCK_L, BLOCK_L, L)
-    offs_e, mask_e = _block(pid_e * BLOCK_E, BLOCK_E, DV)
+    pid_bh, _, b, h, offs_l, mask_l, offs_e, mask_e = _row_program(H, L, DV, BLOCK_L, BLOCK_E)
     k_base = K + b * stride_kb + h * stride_kh
 
     acc = tl.zeros((BLOCK_L, BLOCK_E), dtype=ACC)
@@ -470,29 +503,18 @@ def _bwd_dv(
         offs_d, mask_d = _block(d0, BLOCK_D, D)
         mask_ld = mask_l[:, None] & mask_d[None, :]
         kt = _load_tile(k_base, offs_l, offs_d, stride_kl, stride_kd, mask_l, mask_d).to(ACC)
-        if MODE == MODE_EXP:
-            mt = tl.load(M + pid_bh * D + offs_d, mask=mask_d, other=0.0)
-            psi = _exp_diff(tl.where(mask_ld, kt, float("-inf")), mt[None, :])
-        elif MODE == MODE_FEATURES:
+        if FAMILY == HADAMARD_EXP:
+            psi = _exp_psi(kt, mask_ld, M + pid_bh * D, offs_d, mask_d)
+        elif FAMILY == FEATURES:
             psi = kt
         else:
-            ct = tl.load(C + pid_bh * D + offs_d, mask=mask_d, other=0.0)
-            kc = tl.where(mask_ld, kt - ct[None, :], 0.0)
-            psi = (2.0 * _sign(MODE)) * kc
-            r += tl.sum(kc * kc, axis=1)
+            psi, r_part = _sq_psi(kt, tl.load(C + pid_bh * D + offs_d, mask=mask_d, other=0.0), mask_ld, FAMILY)
+            r += r_part
         dst = _load_tile(DS + pid_bh * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e)
         acc += tl.dot(psi, dst, input_precision=PRECISION, out_dtype=ACC)
-    if MODE != MODE_EXP:
+    if FAMILY != HADAMARD_EXP:
         acc += tl.load(DX + pid_bh * 2 * DV + offs_e, mask=mask_e, other=0.0)[None, :]
-        if MODE != MODE_FEATURES:
+        if FAMILY != FEATURES:
             acc += r[:, None] * tl.load(DX + pid_bh * 2 * DV + DV + offs_e, mask=mask_e, other=0.0)[None, :]
-    _store_tile(DV_OUT + b * stride_gb + h * stride_gh, offs_l, offs_e, stride_gl, stride_ge, mask_l, mask_e, acc)
-
-
-__all__ = [
-    "MODE_EXP",
-    "MODE_FEATURES",
-    "MODE_SUB_SQ",
-    "MODE_SUM_SQ",
-    "triton",
-]
+    dv_base = DV_OUT + b * stride_gb + h * stride_gh
+    _store_tile(dv_base, offs_l, offs_e, stride_gl, stride_ge, mask_l, mask_e, acc)

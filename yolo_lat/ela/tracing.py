@@ -1,10 +1,17 @@
-"""Whether the current code runs under tracing, scripting, ONNX export or compilation."""
+"""What is running the ELA code: torch tracing/export/compilation, or Triton's CPU interpreter.
+
+``exporting()`` makes the dispatch pick the plain torch path (only torch ops may appear in a
+traced graph) and the linear path skip in-place arithmetic; ``interpreting()`` lets the Triton
+backend run on CPU tensors (``TRITON_INTERPRET=1``, as the tests do without a GPU).
+"""
 
 from __future__ import annotations
 
+import os
+
 import torch
 
-__all__ = ["exporting"]
+__all__ = ["exporting", "interpreting"]
 
 
 def exporting() -> bool:
@@ -20,3 +27,8 @@ def exporting() -> bool:
             if fn is not None and fn():
                 return True
     return False
+
+
+def interpreting() -> bool:
+    """True when Triton runs its CPU interpreter (``TRITON_INTERPRET=1``)."""
+    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")

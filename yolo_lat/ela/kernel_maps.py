@@ -1,4 +1,4 @@
-"""Attention kernels of Exact Linear Attention and their exact finite feature maps.
+"""Attention kernels κ(q, k) of Exact Linear Attention, their families, and the kernel registry.
 
 A kernel κ(q, k) is *exactly linearisable* when it factors as κ(q, k) = φ(q)·ψ(k) with finite
 feature maps φ, ψ: R^D -> R^F. Attention with such a kernel,
@@ -16,12 +16,16 @@ Built-in kernels (names as used everywhere in YOLO-LAT):
 - ``sub_sqeuclid``:  κ = ‖q − k‖²;  φ = [q, ‖q‖², 1], ψ = [−2k, 1, ‖k‖²].
 - ``softmax``: ordinary scaled-dot-product attention (not linearisable; a named baseline).
 
-Users may register their own (φ, ψ) pair with :func:`register_kernel`; registration checks on
-sample inputs that φ(q)·ψ(k) is non-negative and refuses a pair that is not.
+A built-in kernel is defined by its pairwise formula (``Kernel.kappa``); its φ and ψ are built,
+numerically stabilised, inside the linear torch path and the Triton programs, which select that
+code by the kernel's :class:`KernelFamily`. Users may register their own (φ, ψ) pair with
+:func:`register_kernel` (family ``FEATURES``: φ and ψ evaluated as given); registration checks
+on sample inputs that φ(q)·ψ(k) is non-negative and refuses a pair that is not.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +34,7 @@ import torch
 
 __all__ = [
     "Kernel",
+    "KernelFamily",
     "available_kernels",
     "get_kernel",
     "register_kernel",
@@ -40,6 +45,19 @@ FeatureMap = Callable[[torch.Tensor], torch.Tensor]
 PairwiseKernel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
+class KernelFamily(enum.IntEnum):
+    """How the quadratic, linear and Triton paths evaluate a kernel.
+
+    The values are the family ids the Triton programs are specialised on (``tl.constexpr``).
+    """
+
+    HADAMARD_EXP = 0  # κ = Σ_d exp(q_d + k_d), stabilised by key and row maxima
+    SUM_SQEUCLID = 1  # κ = ‖q + k‖², features [q, ‖q‖², 1]·[2k, 1, ‖k‖²] about a key shift
+    SUB_SQEUCLID = 2  # κ = ‖q − k‖², features [q, ‖q‖², 1]·[−2k, 1, ‖k‖²] about a key shift
+    FEATURES = 3  # a registered (φ, ψ) pair, evaluated as given
+    SOFTMAX = 4  # scaled-dot-product attention (not linearisable)
+
+
 @dataclass(frozen=True)
 class Kernel:
     """A named attention kernel.
@@ -47,13 +65,12 @@ class Kernel:
     Attributes:
         name: registry name, e.g. ``"hadamard_exp"``.
         formula: human-readable formula of κ(q, k).
-        phi: query feature map, (..., D) -> (..., F); ``None`` for ``softmax``.
-        psi: key feature map, (..., D) -> (..., F); ``None`` for ``softmax``.
-        pairwise: direct evaluation κ(q, k) for q: (..., Lq, D), k: (..., Lk, D) -> (..., Lq, Lk).
-            Used by the quadratic oracle; defaults to φ(q) ψ(k)ᵀ.
-        mode: how the torch and Triton paths evaluate it: ``"exp"``, ``"sum_sq"``, ``"sub_sq"``
-            (built-ins with in-kernel, numerically stabilised features), ``"features"`` (a
-            registered (φ, ψ) pair evaluated as given) or ``"softmax"``.
+        phi: query feature map, (..., D) -> (..., F), of a registered kernel; ``None`` for the
+            built-ins, whose stabilised features the linear and Triton paths build themselves.
+        psi: key feature map, (..., D) -> (..., F), of a registered kernel; ``None`` for built-ins.
+        pairwise: direct evaluation κ(q, k) for q: (..., Lq, D), k: (..., Lk, D) -> (..., Lq, Lk);
+            defaults to φ(q) ψ(k)ᵀ.
+        family: which code of the quadratic, linear and Triton paths evaluates it.
     """
 
     name: str
@@ -61,7 +78,7 @@ class Kernel:
     phi: FeatureMap | None
     psi: FeatureMap | None
     pairwise: PairwiseKernel | None
-    mode: str
+    family: KernelFamily
 
     def kappa(self, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
         """κ(q_i, k_j) for all pairs: q (..., Lq, D), k (..., Lk, D) -> (..., Lq, Lk)."""
@@ -73,21 +90,9 @@ class Kernel:
 
 
 # ----------------------------------------------------------------------------- built-ins
-def _sq_features_q(q: torch.Tensor) -> torch.Tensor:
-    """φ(q) = [q, ‖q‖², 1] (shared by both squared-Euclidean kernels)."""
-    ones = torch.ones_like(q[..., :1])
-    return torch.cat([q, q.pow(2).sum(-1, keepdim=True), ones], dim=-1)
-
-
-def _sq_features_k(k: torch.Tensor, sign: float) -> torch.Tensor:
-    """ψ(k) = [±2k, 1, ‖k‖²]."""
-    ones = torch.ones_like(k[..., :1])
-    return torch.cat([sign * 2.0 * k, ones, k.pow(2).sum(-1, keepdim=True)], dim=-1)
-
-
 def _pairwise_hadamard_exp(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     # Σ_d exp(q_id + k_jd), written directly from the definition (overflows for large inputs;
-    # the oracle uses its logarithm, see naive.py).
+    # the quadratic oracle uses its logarithm, see quadratic.py).
     return torch.exp(q.unsqueeze(-2) + k.unsqueeze(-3)).sum(-1)
 
 
@@ -98,39 +103,43 @@ def _pairwise_sqeuclid(sign: float) -> PairwiseKernel:
     return pairwise
 
 
+def _pairwise_softmax(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    return torch.exp((q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1]))
+
+
+def _builtin(name: str, formula: str, pairwise: PairwiseKernel, family: KernelFamily) -> Kernel:
+    # no phi/psi: the linear and Triton paths build the stabilised features of a built-in family
+    return Kernel(name=name, formula=formula, phi=None, psi=None, pairwise=pairwise, family=family)
+
+
 _BUILTINS: dict[str, Kernel] = {
-    "hadamard_exp": Kernel(
-        name="hadamard_exp",
-        formula="κ(q,k) = Σ_d exp(q_d)·exp(k_d);  φ = exp(q), ψ = exp(k)",
-        phi=torch.exp,
-        psi=torch.exp,
-        pairwise=_pairwise_hadamard_exp,
-        mode="exp",
-    ),
-    "sum_sqeuclid": Kernel(
-        name="sum_sqeuclid",
-        formula="κ(q,k) = ‖q + k‖²;  φ = [q, ‖q‖², 1], ψ = [2k, 1, ‖k‖²]",
-        phi=_sq_features_q,
-        psi=lambda k: _sq_features_k(k, 1.0),
-        pairwise=_pairwise_sqeuclid(1.0),
-        mode="sum_sq",
-    ),
-    "sub_sqeuclid": Kernel(
-        name="sub_sqeuclid",
-        formula="κ(q,k) = ‖q − k‖²;  φ = [q, ‖q‖², 1], ψ = [−2k, 1, ‖k‖²]",
-        phi=_sq_features_q,
-        psi=lambda k: _sq_features_k(k, -1.0),
-        pairwise=_pairwise_sqeuclid(-1.0),
-        mode="sub_sq",
-    ),
-    "softmax": Kernel(
-        name="softmax",
-        formula="softmax(q·k / √D): scaled-dot-product attention (baseline, not linearisable)",
-        phi=None,
-        psi=None,
-        pairwise=lambda q, k: torch.exp((q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])),
-        mode="softmax",
-    ),
+    kernel.name: kernel
+    for kernel in (
+        _builtin(
+            "hadamard_exp",
+            "κ(q,k) = Σ_d exp(q_d)·exp(k_d);  φ = exp(q), ψ = exp(k)",
+            _pairwise_hadamard_exp,
+            KernelFamily.HADAMARD_EXP,
+        ),
+        _builtin(
+            "sum_sqeuclid",
+            "κ(q,k) = ‖q + k‖²;  φ = [q, ‖q‖², 1], ψ = [2k, 1, ‖k‖²]",
+            _pairwise_sqeuclid(1.0),
+            KernelFamily.SUM_SQEUCLID,
+        ),
+        _builtin(
+            "sub_sqeuclid",
+            "κ(q,k) = ‖q − k‖²;  φ = [q, ‖q‖², 1], ψ = [−2k, 1, ‖k‖²]",
+            _pairwise_sqeuclid(-1.0),
+            KernelFamily.SUB_SQEUCLID,
+        ),
+        _builtin(
+            "softmax",
+            "softmax(q·k / √D): scaled-dot-product attention (baseline, not linearisable)",
+            _pairwise_softmax,
+            KernelFamily.SOFTMAX,
+        ),
+    )
 }
 _REGISTRY: dict[str, Kernel] = dict(_BUILTINS)
 
@@ -163,7 +172,7 @@ def register_kernel(
     overwrite: bool = False,
     seed: int = 0,
 ) -> Kernel:
-    """Register a user kernel κ(q, k) = φ(q)·ψ(k) under ``name``.
+    """Register a user kernel κ(q, k) = φ(q)·ψ(k) under ``name`` (family ``FEATURES``).
 
     The pair is checked on sample inputs before it is accepted: φ and ψ must map (..., D) to
     (..., F) with the same F, be finite, give κ = φ(q)·ψ(k) ≥ 0 for every sampled pair (a
@@ -196,35 +205,55 @@ def register_kernel(
             # include exact opposites and duplicates, where kernels often touch zero
             k[:8] = -q[:8]
             k[8:16] = q[8:16]
-            fq, fk = phi(q), psi(k)
-            if not (isinstance(fq, torch.Tensor) and isinstance(fk, torch.Tensor)):
-                raise TypeError(f"kernel {name!r}: phi and psi must return tensors")
-            if fq.shape[:-1] != q.shape[:-1] or fk.shape[:-1] != k.shape[:-1] or fq.shape[-1] != fk.shape[-1]:
-                raise ValueError(
-                    f"kernel {name!r}: phi and psi must map (..., {d}) to (..., F) with the same F; "
-                    f"got {tuple(fq.shape)} and {tuple(fk.shape)}"
-                )
-            if not (torch.isfinite(fq).all() and torch.isfinite(fk).all()):
-                raise ValueError(f"kernel {name!r}: phi or psi is not finite on sample inputs (D={d}, scale={scale})")
-            kap = fq @ fk.T
-            tol = 1e-9 * float(kap.abs().max().clamp_min(1.0))
-            if float(kap.min()) < -tol:
-                i, j = divmod(int(kap.argmin()), kap.shape[1])
-                raise ValueError(
-                    f"kernel {name!r} refused: φ(q)·ψ(k) = {float(kap.min()):.4g} < 0 on a sample pair "
-                    f"(D={d}, scale={scale}, q={q[i, :3].tolist()}..., k={k[j, :3].tolist()}...); "
-                    "attention kernels must be non-negative"
-                )
-            if pairwise is not None:
-                ref = pairwise(q, k)
-                if not torch.allclose(ref, kap, rtol=1e-6, atol=1e-9 * float(ref.abs().max().clamp_min(1.0))):
-                    raise ValueError(f"kernel {name!r}: phi(q)·psi(k) does not match pairwise(q, k) (D={d})")
+            _check_sample(name, phi, psi, pairwise, q, k, f"D={d}, scale={scale}")
 
     kernel = Kernel(
-        name=name, formula=formula or f"user kernel {name}", phi=phi, psi=psi, pairwise=pairwise, mode="features"
+        name=name,
+        formula=formula or f"user kernel {name}",
+        phi=phi,
+        psi=psi,
+        pairwise=pairwise,
+        family=KernelFamily.FEATURES,
     )
     _REGISTRY[name] = kernel
     return kernel
+
+
+def _check_sample(
+    name: str,
+    phi: FeatureMap,
+    psi: FeatureMap,
+    pairwise: PairwiseKernel | None,
+    q: torch.Tensor,
+    k: torch.Tensor,
+    where: str,
+) -> None:
+    """Refuse the pair (ValueError/TypeError) unless φ(q)·ψ(k) is well-formed, finite and ≥ 0 on
+    the sample q: (Lq, D), k: (Lk, D), and matches ``pairwise`` when given."""
+    d = q.shape[-1]
+    fq, fk = phi(q), psi(k)
+    if not (isinstance(fq, torch.Tensor) and isinstance(fk, torch.Tensor)):
+        raise TypeError(f"kernel {name!r}: phi and psi must return tensors")
+    if fq.shape[:-1] != q.shape[:-1] or fk.shape[:-1] != k.shape[:-1] or fq.shape[-1] != fk.shape[-1]:
+        raise ValueError(
+            f"kernel {name!r}: phi and psi must map (..., {d}) to (..., F) with the same F; "
+            f"got {tuple(fq.shape)} and {tuple(fk.shape)}"
+        )
+    if not (torch.isfinite(fq).all() and torch.isfinite(fk).all()):
+        raise ValueError(f"kernel {name!r}: phi or psi is not finite on sample inputs ({where})")
+    kap = fq @ fk.T
+    tol = 1e-9 * float(kap.abs().max().clamp_min(1.0))
+    if float(kap.min()) < -tol:
+        i, j = divmod(int(kap.argmin()), kap.shape[1])
+        raise ValueError(
+            f"kernel {name!r} refused: φ(q)·ψ(k) = {float(kap.min()):.4g} < 0 on a sample pair "
+            f"({where}, q={q[i, :3].tolist()}..., k={k[j, :3].tolist()}...); "
+            "attention kernels must be non-negative"
+        )
+    if pairwise is not None:
+        ref = pairwise(q, k)
+        if not torch.allclose(ref, kap, rtol=1e-6, atol=1e-9 * float(ref.abs().max().clamp_min(1.0))):
+            raise ValueError(f"kernel {name!r}: phi(q)·psi(k) does not match pairwise(q, k) (D={d})")
 
 
 def unregister_kernel(name: str) -> None:
