@@ -8,11 +8,15 @@ python tools/bench_attention.py --device cuda        # GPU shapes -> benchmarks/
 import argparse
 import logging
 import sys
+from pathlib import Path
 
-from yolo_lat.bench.attention import METHODS, markdown_table, run_benchmark, save, speedups
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout: tools.results is not installed
 
 
 def main(argv=None) -> int:
+    from tools.results import BENCHMARKS, RESULTS
+    from yolo_lat.bench.attention import METHODS, attention_markdown, run_benchmark, save, speedups
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     ap.add_argument("--out", help="JSON path (default: benchmarks/results/attention_<device>.json)")
@@ -27,8 +31,8 @@ def main(argv=None) -> int:
     bad = [m for m in methods if m not in METHODS]
     if bad:
         ap.error(f"unknown method(s) {bad}; expected some of {list(METHODS)}")
-    out = args.out or f"benchmarks/results/attention_{dev}.json"
-    png = args.plot or f"benchmarks/attention_{dev}.png"
+    out = args.out or RESULTS / f"attention_{dev}.json"
+    png = args.plot or BENCHMARKS / f"attention_{dev}.png"
     try:  # the JSON is rewritten after every row, so a run cut short keeps what it measured
         report = run_benchmark(args.device, methods=methods, budget_s=args.budget, min_runs=args.min_runs,
                                on_row=lambda rep: save(rep, out))  # fmt: skip
@@ -36,7 +40,7 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     save(report, out, png)
-    print(markdown_table(report))
+    print(attention_markdown(report))
     for row in speedups(report, "ela_triton" if dev == "cuda" else "ela_torch"):
         print(f"{row['case']}: {row['speedup']:.1f}x faster than {row['baseline']}")
     print(f"wrote {out} and {png}")

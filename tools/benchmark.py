@@ -1,9 +1,44 @@
 #!/usr/bin/env python
-"""`yolo-lat benchmark` as a script: python tools/benchmark.py device=cpu [models=a,b] [imgsz=320,640] [batch=1]."""
+"""The repository's detector results: `yolo-lat benchmark`'s measurement, written into benchmarks/.
+
+python tools/benchmark.py device=cpu
+    -> benchmarks/results/detectors_cpu.json, benchmarks/detectors_cpu.md, benchmarks/latency_vs_imgsz_cpu.png
+python tools/benchmark.py device=0 models=yolo-lat-n,yolo12n,yolo-lat-t,yolo26n time_limit=345
+python tools/benchmark.py device=0 models=yolo11n,yolo-lat-softmax-n suffix=_run2   # detectors_cuda_run2.*
+
+Arguments: those of `yolo-lat benchmark` (device, models, imgsz, batch, time_limit), and suffix for
+a run kept beside another. A user's own run: `yolo-lat benchmark`, which writes runs/benchmark/<device>.
+"""
 
 import sys
+from pathlib import Path
 
-from yolo_lat.cli import main
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout: tools.results is not installed
+
+KEYS = ("device", "models", "imgsz", "batch", "time_limit", "suffix")
+
+
+def main(argv=None) -> int:
+    from tools.results import BENCHMARKS, RESULTS
+    from yolo_lat.bench.run import device_tag, make_plan, write_results
+
+    args = {}
+    for arg in sys.argv[1:] if argv is None else argv:
+        key, sep, value = arg.partition("=")
+        if not sep or key not in KEYS:
+            print(f"error: '{arg}' is not key=value with a key among {', '.join(KEYS)}", file=sys.stderr)
+            return 2
+        args[key] = value
+    name = f"{device_tag(args.get('device', 'cpu'))}{args.pop('suffix', '')}"
+    try:
+        plan = make_plan(**args)
+        write_results(plan, RESULTS / f"detectors_{name}.json", BENCHMARKS / f"detectors_{name}.md",
+                      BENCHMARKS / f"latency_vs_imgsz_{name}.png", log=print)  # fmt: skip
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
 
 if __name__ == "__main__":
-    sys.exit(main(["benchmark", *sys.argv[1:]]))
+    sys.exit(main())

@@ -2,17 +2,15 @@
 """Run the ELA test suite on a GPU (Triton kernels compiled for real, fp16/bf16 included) and
 record the outcome: benchmarks/results/gpu_tests.json."""
 
-import json
 import sys
+from pathlib import Path
 
-import pytest
-import torch
-
-from yolo_lat.bench.common import environment
-from yolo_lat.paths import REPO
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout: tools.results is not installed
 
 
 class Collect:
+    """pytest plugin: the outcome of every test, by node id."""
+
     def __init__(self):
         self.outcomes = {}
 
@@ -22,6 +20,12 @@ class Collect:
 
 
 def main() -> int:
+    import pytest
+    import torch
+
+    from tools.results import REPO, RESULTS
+    from yolo_lat.bench.common import environment, write_json
+
     if not torch.cuda.is_available():
         print("no CUDA GPU: nothing to check here (CPU CI runs the interpreter)", file=sys.stderr)
         return 2
@@ -36,9 +40,8 @@ def main() -> int:
     code = pytest.main(args, plugins=[c])
     counts = {k: sum(v == k for v in c.outcomes.values()) for k in ("passed", "failed", "skipped")}
     failed = sorted(n for n, v in c.outcomes.items() if v == "failed")
-    out = REPO / "benchmarks" / "results" / "gpu_tests.json"
-    out.write_text(json.dumps({"environment": environment(torch.device("cuda")), "suite": "tests/ela",
-                               "counts": counts, "failed": failed}, indent=1))  # fmt: skip
+    out = write_json({"environment": environment(torch.device("cuda")), "suite": "tests/ela", "counts": counts,
+                      "failed": failed}, RESULTS / "gpu_tests.json")  # fmt: skip
     print(counts, f"wrote {out}")
     return int(code)
 

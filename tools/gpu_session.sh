@@ -5,6 +5,7 @@
 #   attention  the attention benchmark (Triton vs torch vs SDPA/FlashAttention)    -> attention_cuda.json
 #   train      training throughput, AMP, imgsz 640                                   -> train_throughput_cuda.json
 #   detectors  the detector benchmark (torch fp32/fp16, CUDA graphs, ORT, TensorRT)  -> detectors_cuda.json
+#              (tools/benchmark.py: what `yolo-lat benchmark` measures, written into benchmarks/)
 #   bash tools/gpu_session.sh                 # all four, in that order
 #   bash tools/gpu_session.sh tests attention # a subset (the device tool allows 10 min per command)
 # On the device machine first fill .whl/ here with:  ../shared/tools/device-wheels.sh onnxslim
@@ -50,7 +51,7 @@ for step in "${steps[@]}"; do
       $T python3 tools/train_throughput.py --device cuda --imgsz 640 --batch 32 2>&1 | tail -8
       keep benchmarks/results/train_throughput_cuda.json ;;
     detectors)
-      $T python3 -m yolo_lat.cli benchmark device=cuda ${DETECTOR_ARGS:-} 2>&1 | grep -v "^ " | tail -20
+      $T python3 tools/benchmark.py device=cuda ${DETECTOR_ARGS:-} 2>&1 | grep -v "^ " | tail -20
       keep benchmarks/results/detectors_cuda.json benchmarks/detectors_cuda.md benchmarks/*cuda*.png ;;
   esac
 done

@@ -1,46 +1,36 @@
 #!/usr/bin/env python
-"""Time the README's main job, `yolo-lat train`, from an empty dataset cache, and record it.
+"""Time the README's main job, `yolo-lat train` (YOLOLAT().train() with no arguments), from an
+empty dataset cache, and record it.
 
 python tools/time_main_job.py     # -> benchmarks/results/main_job_cpu.json
 """
 
-import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from yolo_lat.bench.common import environment
-from yolo_lat.paths import REPO
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout: tools.results is not installed
 
 
 def main() -> int:
     import torch
 
+    from tools.results import RESULTS
+    from yolo_lat import YOLOLAT
+    from yolo_lat.bench.common import environment, write_json
+
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "YOLO_LAT_CACHE": str(Path(tmp) / "cache")}
+        os.environ["YOLO_LAT_CACHE"] = str(Path(tmp) / "cache")  # the dataset is generated, as on first use
         t0 = time.time()
-        proc = subprocess.run(["yolo-lat", "train", f"project={tmp}/runs", "name=main"], env=env, capture_output=True,
-                              text=True, cwd=tmp)  # fmt: skip
+        metrics = YOLOLAT().train(project=f"{tmp}/runs", name="main")
         wall = time.time() - t0
-    if proc.returncode != 0:
-        print(proc.stderr[-3000:], file=sys.stderr)
-        return 1
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("metrics:"))
-    metrics = {k.replace("metrics/", ""): float(v) for k, v in re.findall(r"(\S+)=([\d.]+)", line)}
-    out = {
-        "command": "yolo-lat train",
-        "wall_s": round(wall, 1),
-        "metrics": metrics,
-        "device": environment(torch.device("cpu"))["device"],
-        "environment": environment(torch.device("cpu")),
-    }
-    path = REPO / "benchmarks" / "results" / "main_job_cpu.json"
-    path.write_text(json.dumps(out, indent=1))
-    print(f"{wall / 60:.1f} min, mAP50-95 {metrics.get('mAP50-95(B)')}; wrote {path}")
+    values = {k.replace("metrics/", ""): round(v, 4) for k, v in metrics.results_dict.items() if isinstance(v, float)}
+    env = environment(torch.device("cpu"))
+    out = write_json({"command": "yolo-lat train", "wall_s": round(wall, 1), "metrics": values,
+                      "device": env["device"], "environment": env}, RESULTS / "main_job_cpu.json")  # fmt: skip
+    print(f"{wall / 60:.1f} min, mAP50-95 {values.get('mAP50-95(B)')}; wrote {out}")
     return 0
 
 

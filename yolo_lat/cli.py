@@ -20,50 +20,54 @@ import os
 import sys
 from collections.abc import Callable
 from difflib import get_close_matches
-from pathlib import Path
 from typing import Any
 
 __all__ = ["main", "parse_args"]
 
 MODES = ("train", "val", "predict", "export", "demo", "benchmark")
-# the keys each mode accepts beyond Ultralytics' own set, or instead of it (None: Ultralytics' set)
+# the keys of the modes that do not take Ultralytics' argument set (the others take exactly that set)
 ONLY_KEYS: dict[str, set[str]] = {
     "demo": {"model", "source", "show", "save", "imgsz", "conf", "iou", "device", "project", "name", "exist_ok"},
-    "benchmark": {"device", "models", "imgsz", "batch", "project", "time_limit"},
+    "benchmark": {"device", "models", "imgsz", "batch", "project", "name", "exist_ok", "time_limit"},
 }
 USAGE = __doc__.split("\n\n")[1]
-# keys yolo-lat adds to Ultralytics' argument set, per mode
-EXTRA_KEYS: dict[str, set[str]] = {}
 
 
 class UsageError(ValueError):
     """A command-line mistake, reported in one line."""
 
 
+def _hint(word: str, choices, n: int) -> str:
+    """`` (did you mean 'x'?)`` (n=1) or `` (similar: x, y)``: the closest of ``choices``, or ''."""
+    near = get_close_matches(word, choices, n=n)
+    if not near:
+        return ""
+    return f" (did you mean '{near[0]}'?)" if n == 1 else f" (similar: {', '.join(near)})"
+
+
 def parse_args(argv: list[str]) -> tuple[str, dict[str, Any]]:
     """``["train", "epochs=3"]`` -> ("train", {"epochs": 3}); unknown keys raise UsageError."""
-    from ultralytics.cfg import DEFAULT_CFG_DICT, merge_equals_args, parse_key_value_pair
+    from . import _ultralytics as ul
 
     if not argv:
         raise UsageError(f"missing mode; expected one of {', '.join(MODES)}")
-    mode, rest = argv[0], merge_equals_args(list(argv[1:]))
+    try:
+        mode, rest = argv[0], ul.merge_key_value_fragments(argv[1:])
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if mode not in MODES:
-        near = get_close_matches(mode, MODES, n=1)
-        hint = f" (did you mean '{near[0]}'?)" if near else ""
-        raise UsageError(f"unknown mode '{mode}'{hint}; expected one of {', '.join(MODES)}")
+        raise UsageError(f"unknown mode '{mode}'{_hint(mode, MODES, 1)}; expected one of {', '.join(MODES)}")
+    allowed = ONLY_KEYS.get(mode) or ul.cfg_keys()
     overrides: dict[str, Any] = {}
-    allowed = ONLY_KEYS.get(mode) or (set(DEFAULT_CFG_DICT) | EXTRA_KEYS.get(mode, set()))
     for arg in rest:
         if "=" not in arg:
             raise UsageError(f"argument '{arg}' is not of the form key=value")
         try:
-            key, value = parse_key_value_pair(arg)
-        except AssertionError as exc:
+            key, value = ul.parse_key_value(arg)
+        except ValueError as exc:
             raise UsageError(str(exc)) from None
         if key not in allowed:
-            near = get_close_matches(key, allowed, n=3)
-            hint = f" (similar: {', '.join(near)})" if near else ""
-            raise UsageError(f"'{key}' is not a valid argument for {mode}{hint}")
+            raise UsageError(f"'{key}' is not a valid argument for {mode}{_hint(key, allowed, 3)}")
         overrides[key] = value
     return mode, overrides
 
@@ -77,8 +81,17 @@ def _print_metrics(metrics) -> None:
         print(f"metrics: {line}")
 
 
+def _load(args: dict[str, Any]):
+    """The YOLOLAT of ``model=`` (popped from ``args``), by default the shipped yolo-lat-n weights."""
+    from .engine.defaults import DEFAULT_WEIGHTS
+    from .engine.model import YOLOLAT
+
+    return YOLOLAT(args.pop("model", None) or DEFAULT_WEIGHTS)
+
+
 def _train(args: dict[str, Any]) -> None:
-    from .engine.model import DEFAULT_MODEL, YOLOLAT
+    from .engine.defaults import DEFAULT_MODEL
+    from .engine.model import YOLOLAT
 
     model = YOLOLAT(args.pop("model", None) or DEFAULT_MODEL)
     metrics = model.train(**args)
@@ -88,17 +101,14 @@ def _train(args: dict[str, Any]) -> None:
 
 
 def _val(args: dict[str, Any]) -> None:
-    from .engine.model import YOLOLAT
-
-    model = YOLOLAT(args.pop("model", None) or "yolo-lat-n.pt")
+    model = _load(args)
     _print_metrics(model.val(**args))
 
 
 def _predict(args: dict[str, Any]) -> None:
-    from .engine.model import YOLOLAT
     from .paths import SAMPLES_DIR
 
-    model = YOLOLAT(args.pop("model", None) or "yolo-lat-n.pt")
+    model = _load(args)
     if args.get("source") is None:
         args["source"] = str(SAMPLES_DIR)
     args.setdefault("save", True)
@@ -112,9 +122,7 @@ def _predict(args: dict[str, Any]) -> None:
 
 
 def _export(args: dict[str, Any]) -> None:
-    from .engine.model import YOLOLAT
-
-    model = YOLOLAT(args.pop("model", None) or "yolo-lat-n.pt")
+    model = _load(args)
     args.setdefault("format", "onnx")
     path = model.export(**args)
     print(f"exported: {path}")
@@ -129,10 +137,7 @@ def _has_display() -> bool:
 
 
 def _demo(args: dict[str, Any]) -> None:
-    from ultralytics.utils import RUNS_DIR
-    from ultralytics.utils.files import increment_path
-
-    from .engine.model import YOLOLAT
+    from . import _ultralytics as ul
 
     show = args.pop("show", None)
     show = True if show is None else bool(show)
@@ -141,60 +146,31 @@ def _demo(args: dict[str, Any]) -> None:
         raise UsageError("no display to show the demo window; use show=False save=True to write the annotated video")
     if not show and not save:
         raise UsageError("show=False without save=True would produce nothing")
-    model = YOLOLAT(args.pop("model", None) or "yolo-lat-n.pt")
+    model = _load(args)
     source = args.pop("source", None)
-    save_dir = None
-    if save:
-        project = Path(args.pop("project", None) or RUNS_DIR / "detect")
-        save_dir = increment_path(
-            project / (args.pop("name", None) or "demo"), exist_ok=bool(args.pop("exist_ok", False))
-        )
-    args.pop("project", None), args.pop("name", None), args.pop("exist_ok", None)
+    project, name, exist_ok = args.pop("project", None), args.pop("name", None), args.pop("exist_ok", False)
+    save_dir = ul.run_dir(project, name or "demo", exist_ok=bool(exist_ok)) if save else None
+    settings = {k: args[k] for k in ("imgsz", "conf", "iou") if args.get(k)}  # else the demo's defaults
     out = model.demo(
-        0 if source is None else source,
-        show=show,
-        save=save,
-        save_dir=save_dir,
-        imgsz=args.get("imgsz") or 640,
-        conf=args.get("conf") or 0.25,
-        iou=args.get("iou") or 0.7,
-        device=args.get("device"),
+        0 if source is None else source, show=show, save=save, save_dir=save_dir, device=args.get("device"), **settings
     )
     print(f"{out['frames']} frame(s), {out['fps']:.1f} FPS" + (f"; saved to {out['output']}" if out["output"] else ""))
-
-
-def _as_list(v) -> list | None:
-    if v is None:
-        return None
-    if isinstance(v, (list, tuple)):
-        return list(v)
-    return [x.strip() for x in str(v).split(",") if x.strip()]
 
 
 def _benchmark(args: dict[str, Any]) -> None:
     from .bench.run import benchmark
 
-    device = str(args.get("device") or "cpu")
-    device = "cuda" if device.isdigit() else device
-    imgsz = _as_list(args.get("imgsz"))
-    batch = _as_list(args.get("batch"))
-    benchmark(
-        device=device,
-        models=_as_list(args.get("models")),
-        imgsz=[int(x) for x in imgsz] if imgsz else None,
-        batch=[int(x) for x in batch] if batch else None,
-        out_dir=args.get("project"),
-        time_limit=_seconds(args.get("time_limit")),
+    save_dir = benchmark(
+        device=args.get("device") or "cpu",
+        models=args.get("models"),
+        imgsz=args.get("imgsz"),
+        batch=args.get("batch"),
+        project=args.get("project"),
+        name=args.get("name"),
+        exist_ok=bool(args.get("exist_ok", False)),
+        time_limit=args.get("time_limit"),
     )
-
-
-def _seconds(v: Any) -> float | None:
-    if v is None:
-        return None
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        raise UsageError(f"time_limit={v!r} is not a number of seconds") from None
+    print(f"results saved to {save_dir}")
 
 
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {

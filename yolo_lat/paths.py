@@ -2,7 +2,8 @@
 
 A source checkout (``pip install -e .``) keeps them at the repository root: ``cfg/``,
 ``datasets.yaml`` and ``weights/``. A wheel install carries the same files under
-``yolo_lat/_assets/`` (copied there by setup.py). Both are searched, checkout first.
+``yolo_lat/_assets/`` (copied there by setup.py). Both are searched, checkout first. Nothing
+here is ever written to: outputs go under the run folders the user names (``project/name``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
-REPO = PACKAGE.parent
+REPO = PACKAGE.parent  # the checkout in an editable install; site-packages after a wheel install
 _ASSETS = PACKAGE / "_assets"
 
 CFG_DIRS: list[Path] = [

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import yaml
 
+from tests.data.common import make_coco_copy
 from yolo_lat.data import registry
-from yolo_lat.data.coco import coco_json_to_yolo, load_index
+from yolo_lat.data.coco import coco_json_to_yolo
 from yolo_lat.data.shapes import CLASSES, ShapesConfig, ensure_shapes, render
 
 
@@ -44,37 +45,13 @@ def test_coco_missing_is_a_clear_error(tmp_path, monkeypatch):
         registry.resolve_data("coco")
 
 
-def make_coco_copy(tiny_data, tmp_path, cat_ids=(3, 7, 11, 20, 42, 99), id_offset=1000):
-    """The tiny dataset's COCO JSON with non-contiguous category ids and shifted image ids,
-    images referenced as exporters write them (relative 'images/<split>/<name>')."""
-    src = tiny_data.parent
-    out = tmp_path / "mycoco"
-    shutil.copytree(src / "images", out / "images")
-    (out / "annotations").mkdir(parents=True)
-    for split in ("train", "val"):
-        d = json.loads((src / "annotations" / f"instances_{split}.json").read_text())
-        remap = {c["id"]: cat_ids[i] for i, c in enumerate(d["categories"])}
-        for c in d["categories"]:
-            c["id"] = remap[c["id"]]
-        for im in d["images"]:
-            im["id"] += id_offset
-            im["file_name"] = f"images/{split}/{im['file_name']}"
-        for a in d["annotations"]:
-            a["image_id"] += id_offset
-            a["category_id"] = remap[a["category_id"]]
-        (out / "annotations" / f"instances_{split}.json").write_text(json.dumps(d))
-    data = out / "data.yaml"
-    data.write_text("path: .\ntrain: annotations/instances_train.json\nval: annotations/instances_val.json\n")
-    return data
-
-
 def test_coco_json_data_yaml_non_contiguous_ids(tiny_data, tmp_path, monkeypatch):
     monkeypatch.setenv("YOLO_LAT_CACHE", str(tmp_path / "cache"))
     data = make_coco_copy(tiny_data, tmp_path)
     resolved = registry.resolve_data(str(data))
     d = yaml.safe_load(Path(resolved).read_text())
     assert d["names"] == {i: n for i, n in enumerate(CLASSES)}
-    index = load_index(resolved)
+    index = json.loads((Path(resolved).parent / "index.json").read_text())  # class -> category id, stem -> image id
     assert index["categories"] == {str(i): c for i, c in enumerate((3, 7, 11, 20, 42, 99))}
     assert set(index["images"]["val"].values()) == {1001, 1002, 1003, 1004, 1005, 1006}
     # labels carry contiguous class indices and the same boxes as the shapes generator's YOLO labels

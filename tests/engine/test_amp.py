@@ -1,17 +1,17 @@
-"""The trainer's AMP check never downloads: Ultralytics' check is swapped for a local one."""
+"""The AMP check never downloads. That training calls it instead of Ultralytics' check_amp is the
+contract test tests/test_ultralytics_contract.py::test_amp_check_replaced_during_training."""
 
-import ultralytics.engine.trainer as ul_trainer
-
-from yolo_lat.engine.amp import amp_check, local_amp_check, no_download_amp_check
+from yolo_lat import _ultralytics as ul
+from yolo_lat.engine.amp import amp_check, local_amp_check
 from yolo_lat.nn import YOLOLATDetectionModel
-
-
-def test_check_is_swapped_only_inside_the_context():
-    original = ul_trainer.check_amp
-    with no_download_amp_check():
-        assert ul_trainer.check_amp is amp_check
-    assert ul_trainer.check_amp is original
 
 
 def test_local_check_is_off_on_cpu():
     assert local_amp_check(YOLOLATDetectionModel("yolo-lat-t.yaml", verbose=False)) is False
+
+
+def test_without_reference_weights_the_check_is_local(monkeypatch):
+    monkeypatch.setattr(ul, "ultralytics_amp_check", lambda model: None)  # yolo26n.pt not on disk
+    assert amp_check(YOLOLATDetectionModel("yolo-lat-t.yaml", verbose=False)) is False
+    monkeypatch.setattr(ul, "ultralytics_amp_check", lambda model: True)  # on disk: Ultralytics' verdict
+    assert amp_check(YOLOLATDetectionModel("yolo-lat-t.yaml", verbose=False)) is True

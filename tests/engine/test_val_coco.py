@@ -5,7 +5,7 @@ import shutil
 
 import yaml
 
-from tests.data.test_datasets import make_coco_copy
+from tests.data.common import make_coco_copy
 from yolo_lat import YOLOLAT
 from yolo_lat.eval import STAT_NAMES, evaluate_coco
 

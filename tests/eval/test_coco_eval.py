@@ -1,17 +1,16 @@
-"""COCO evaluation: our statistics equal pycocotools called directly; bad ids are named."""
+"""COCO evaluation: our statistics equal pycocotools called directly; bad ids and files are named;
+ground truth from YOLO labels."""
 
 import contextlib
 import io
 import json
-import subprocess
-import sys
 
+import numpy as np
 import pytest
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from yolo_lat.eval import STAT_NAMES, evaluate_coco
-from yolo_lat.paths import REPO
+from yolo_lat.eval import STAT_NAMES, evaluate_coco, yolo_labels_to_coco
 
 GT = {
     "images": [
@@ -81,14 +80,28 @@ def test_no_predictions_gives_zeros(files):
     assert evaluate_coco(gt, []) == dict.fromkeys(STAT_NAMES, 0.0)
 
 
-def test_tool(files, tmp_path):
-    gt, pred = files
-    out = tmp_path / "e.json"
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "eval_coco.py"), str(gt), str(pred), "--out", str(out)],
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "AP50" in proc.stdout
-    assert json.loads(out.read_text())["ground_truth"] == str(gt)
+def test_bad_files_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="ground-truth file '.*nope.json' not found"):
+        evaluate_coco(tmp_path / "nope.json", [])
+    bad = tmp_path / "pred.json"
+    bad.write_text("[{")
+    (tmp_path / "gt.json").write_text(json.dumps(GT))
+    with pytest.raises(ValueError, match="predictions file '.*pred.json' is not valid JSON"):
+        evaluate_coco(tmp_path / "gt.json", bad)
+
+
+def test_yolo_labels_to_coco_boxes_in_pixels(tmp_path):
+    labels = [
+        {"cls": np.array([[1]]), "bboxes": np.array([[0.5, 0.5, 0.2, 0.5]])},  # centre, 20 % x 50 %
+        {"cls": np.zeros((0, 1)), "bboxes": np.zeros((0, 4))},
+    ]
+    gt, stems = yolo_labels_to_coco(["d/a.jpg", "d/b.png"], [(80, 100), (60, 60)], labels, {0: "cat", 1: "dog"})
+    assert stems == {"a": 1, "b": 2}
+    (ann,) = gt["annotations"]
+    assert ann["image_id"] == 1 and ann["category_id"] == 2
+    np.testing.assert_allclose(ann["bbox"], [40, 20, 20, 40])
+    assert ann["area"] == pytest.approx(800)
+    assert [c["id"] for c in gt["categories"]] == [1, 2]
+    (tmp_path / "gt.json").write_text(json.dumps(gt))  # pycocotools takes it: a perfect prediction scores 1
+    pred = [{"image_id": 1, "category_id": 2, "bbox": ann["bbox"], "score": 0.9}]
+    assert evaluate_coco(tmp_path / "gt.json", pred)["AP"] == pytest.approx(1.0)

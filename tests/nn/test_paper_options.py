@@ -6,13 +6,18 @@ import csv
 import pytest
 import torch
 import yaml
-from ultralytics.cfg import get_cfg
 
 from yolo_lat import YOLOLAT
-from yolo_lat.nn import YOLOLATDetectionModel, load_model_yaml
-from yolo_lat.nn.block import ELABlock
-from yolo_lat.nn.lobe import MemoryLobe, add_memory_lobes, remove_memory_lobes
-from yolo_lat.nn.moe import MoEFFN
+from yolo_lat import _ultralytics as ul
+from yolo_lat.nn import (
+    ELABlock,
+    MemoryLobe,
+    MoEFFN,
+    YOLOLATDetectionModel,
+    add_memory_lobes,
+    load_model_yaml,
+    remove_memory_lobes,
+)
 
 OPTIONS = {
     "hyperlink": {"hyperlink": True},
@@ -90,7 +95,7 @@ def _batch(nc=6):
 def test_moe_aux_loss_reaches_total_loss_and_router_gradients():
     torch.manual_seed(0)
     model = YOLOLATDetectionModel(tiny_variant("moe-outside"), nc=6, verbose=False)
-    model.args = get_cfg()  # the criterion reads the box/cls/dfl gains from the training args
+    ul.attach_loss_hyperparameters(model)  # the criterion reads the box/cls/dfl gains from the training args
     batch = _batch()
     loss, items = model.loss(batch)
     assert "moe_loss" in items and items["moe_loss"] > 0

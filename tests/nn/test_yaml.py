@@ -1,4 +1,4 @@
-"""Model YAMLs: every scale builds, scaling matches Ultralytics' own blocks, headers match."""
+"""Model YAMLs: every scale builds, and scaling matches Ultralytics' own blocks."""
 
 from copy import deepcopy
 
@@ -6,11 +6,7 @@ import pytest
 import torch
 from ultralytics.nn.tasks import DetectionModel
 
-from yolo_lat.bench.zoo import header_sizes, zoo_files
 from yolo_lat.nn import ELABlock, ELAttention, YOLOLATDetectionModel, load_model_yaml
-from yolo_lat.paths import REPO
-
-ZOO = zoo_files(REPO / "cfg" / "models")
 
 
 @pytest.mark.parametrize("scale", list("nsmlx"))
@@ -38,18 +34,6 @@ def test_param_goals():
     t = sum(p.numel() for p in YOLOLATDetectionModel("yolo-lat-t.yaml", verbose=False).parameters())
     assert n <= 2_600_000
     assert t <= 350_000
-
-
-@pytest.mark.parametrize("path", ZOO, ids=lambda p: p.name)
-def test_header_params_match(path):
-    recorded = header_sizes(path)
-    assert recorded, f"{path.name} has no measured header; run tools/measure_models.py --write"
-    for scale, params in recorded.items():
-        d = load_model_yaml(path)
-        if scale != "-":
-            d["scale"] = scale
-        model = YOLOLATDetectionModel(d, verbose=False)
-        assert sum(p.numel() for p in model.parameters()) == params, f"{path.name} scale {scale}"
 
 
 def test_softmax_twin_same_layout():

@@ -9,7 +9,6 @@ achieved fraction of bandwidth is floor / time.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -19,7 +18,11 @@ import torch
 import torch.nn.functional as F
 
 from ..ela import ela_attention, triton_available
-from .common import environment, measure_copy_bandwidth, peak_memory_bytes, time_callable
+from .common import environment, measure_copy_bandwidth, peak_memory_bytes, time_callable, write_json
+from .plots import plot_attention
+from .tables import attention_markdown
+
+__all__ = ["METHODS", "Case", "attention_markdown", "cpu_cases", "gpu_cases", "run_benchmark", "save", "speedups"]
 
 LOGGER = logging.getLogger("yolo_lat.bench")
 
@@ -40,14 +43,15 @@ class Case:
 
 
 def cpu_cases() -> list[Case]:
-    """Shapes that fit a 2-core CPU in a few minutes."""
+    """Shapes that a CPU with a few cores runs in minutes."""
     sweep = [Case(1, 4, n, 32) for n in (256, 1024, 4096, 16384, 65536)]
     wide = [Case(16, 8, 1024, 16), Case(4, 8, 4096, 64), Case(16, 8, 4096, 32)]
     return sweep + wide
 
 
 def gpu_cases() -> list[Case]:
-    """Vision shapes on a GPU, including the issue's targets (B·H ≥ 64, L ≥ 16384; L = 25600, H = 8, D = 32)."""
+    """Vision shapes on a GPU, bf16 and fp32: long sequences (L = 25600 is a 1280 image at stride 8) and
+    many heads (B·H ≥ 64 with L ≥ 16384)."""
     cases = []
     for dtype in ("bfloat16", "float32"):
         cases += [Case(1, 8, n, 32, dtype) for n in (256, 1024, 4096, 16384, 25600, 65536)]
@@ -145,6 +149,34 @@ def run_case(method: str, case: Case, device: torch.device, budget_s: float, min
     return out
 
 
+def _run_row(row: dict, method: str, case: Case, dev: torch.device, budget_s: float, min_runs: int,
+             mem_budget: int, bandwidth: dict) -> None:  # fmt: skip
+    """Measure one (case, method) into ``row``, or say in ``row["skipped"]`` why it was not."""
+    reason = skip_reason(method, case, dev, mem_budget)
+    if reason:
+        row["skipped"] = reason
+        return
+    try:
+        row.update(run_case(method, case, dev, budget_s, min_runs))
+    except torch.OutOfMemoryError:
+        row["skipped"] = "out of memory"
+        if dev.type == "cuda":
+            torch.cuda.empty_cache()
+        return
+    for key, backward in (("forward", False), ("forward_backward", True)):
+        floor_ms = io_bytes(case, backward) / (bandwidth["gb_per_s"] * 1e9) * 1e3
+        row[key]["floor_ms"] = floor_ms
+        row[key]["bandwidth_fraction"] = floor_ms / row[key]["median_ms"]
+    LOGGER.info(
+        "%-32s %-10s fwd %9.3f ms  fwd+bwd %9.3f ms  (%.0f%% of copy bandwidth)",
+        case.label,
+        method,
+        row["forward"]["median_ms"],
+        row["forward_backward"]["median_ms"],
+        100 * row["forward"]["bandwidth_fraction"],
+    )
+
+
 def run_benchmark(
     device: str = "cpu",
     cases: list[Case] | None = None,
@@ -153,7 +185,8 @@ def run_benchmark(
     min_runs: int | None = None,
     on_row: Callable[[dict], None] | None = None,
 ) -> dict:
-    """Run every (case, method) pair and return a JSON-ready dict."""
+    """Run every (case, method) pair and return a JSON-ready dict; ``on_row(report)`` after each
+    measured row lets the caller keep the partial results of a run that is cut short."""
     dev = torch.device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device='cuda' requested but no CUDA GPU is available")
@@ -163,7 +196,6 @@ def run_benchmark(
     mem_budget = int(torch.cuda.get_device_properties(dev).total_memory * 0.5) if dev.type == "cuda" else 4 << 30
     bandwidth = measure_copy_bandwidth(dev)
     LOGGER.info("copy bandwidth on %s: %.1f GB/s", dev, bandwidth["gb_per_s"])
-    results = []
     report = {
         "benchmark": "attention",
         "environment": environment(dev),
@@ -171,38 +203,14 @@ def run_benchmark(
         "floor_definition": "forward: bytes(q,k,v,o); forward+backward: + bytes(do,o,dq,dk,dv); "
         "moved once at the measured copy bandwidth (read+write bytes per second)",
         "timing": "CUDA events" if dev.type == "cuda" else "time.perf_counter",
-        "results": results,
+        "results": [],
     }
     for case in cases:
         for method in methods:
             row = {"case": asdict(case), "label": case.label, "method": method}
-            reason = skip_reason(method, case, dev, mem_budget)
-            if reason:
-                row["skipped"] = reason
-                results.append(row)
-                continue
-            try:
-                row.update(run_case(method, case, dev, budget_s, min_runs))
-            except torch.OutOfMemoryError:
-                row["skipped"] = "out of memory"
-                if dev.type == "cuda":
-                    torch.cuda.empty_cache()
-                results.append(row)
-                continue
-            for key, backward in (("forward", False), ("forward_backward", True)):
-                floor_ms = io_bytes(case, backward) / (bandwidth["gb_per_s"] * 1e9) * 1e3
-                row[key]["floor_ms"] = floor_ms
-                row[key]["bandwidth_fraction"] = floor_ms / row[key]["median_ms"]
-            LOGGER.info(
-                "%-32s %-10s fwd %9.3f ms  fwd+bwd %9.3f ms  (%.0f%% of copy bandwidth)",
-                case.label,
-                method,
-                row["forward"]["median_ms"],
-                row["forward_backward"]["median_ms"],
-                100 * row["forward"]["bandwidth_fraction"],
-            )
-            results.append(row)
-            if on_row:  # lets the caller keep partial results of a run cut short
+            _run_row(row, method, case, dev, budget_s, min_runs, mem_budget, bandwidth)
+            report["results"].append(row)
+            if on_row and "forward" in row:
                 on_row(report)
     return report
 
@@ -229,64 +237,8 @@ def speedups(report: dict, method: str = "ela_triton", baselines: tuple[str, ...
     return rows
 
 
-def markdown_table(report: dict) -> str:
-    """Forward / forward+backward medians (ms), peak memory (MiB) and bandwidth fraction."""
-    lines = [
-        "| shape | method | fwd ms | fwd+bwd ms | fwd peak MiB | fwd % of copy BW |",
-        "|---|---|---:|---:|---:|---:|",
-    ]
-    for r in report["results"]:
-        if "skipped" in r:
-            continue
-        peak = r.get("forward_peak_bytes")
-        peak_s = f"{peak / 2**20:.1f}" if peak is not None else "n/a"
-        lines.append(
-            f"| {r['label']} | {r['method']} | {r['forward']['median_ms']:.3f} | "
-            f"{r['forward_backward']['median_ms']:.3f} | {peak_s} | {100 * r['forward']['bandwidth_fraction']:.1f} |"
-        )
-    return "\n".join(lines)
-
-
-def plot(report: dict, path: str | Path) -> None:
-    """Forward and forward+backward time vs L (log-log) for the single-sequence sweep shapes."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    groups: dict[tuple, dict[str, list[tuple[int, float, float]]]] = {}
-    for r in report["results"]:
-        if "forward" not in r:
-            continue
-        c = r["case"]
-        key = (c["b"], c["h"], c["d"], c["dtype"])
-        groups.setdefault(key, {}).setdefault(r["method"], []).append(
-            (c["length"], r["forward"]["median_ms"], r["forward_backward"]["median_ms"])
-        )
-    # the group with the longest L sweep
-    key = max(groups, key=lambda k: max(len(v) for v in groups[k].values()))
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for ax, idx, title in ((axes[0], 1, "forward"), (axes[1], 2, "forward + backward")):
-        for method, pts in sorted(groups[key].items()):
-            pts = sorted(pts)
-            ax.plot([p[0] for p in pts], [p[idx] for p in pts], marker="o", label=method)
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xlabel("sequence length L")
-        ax.set_ylabel("median time (ms)")
-        ax.set_title(f"{title}: B={key[0]} H={key[1]} D={key[2]} {key[3]}")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend()
-    fig.suptitle(f"ELA attention benchmark — {report['environment'].get('device', '')}", fontsize=10)
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 def save(report: dict, json_path: str | Path, png_path: str | Path | None = None) -> None:
-    json_path = Path(json_path)
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(report, indent=1))
+    """The report as JSON at ``json_path`` and, if given, its plot at ``png_path``."""
+    write_json(report, json_path)
     if png_path:
-        plot(report, png_path)
+        plot_attention(report, png_path)

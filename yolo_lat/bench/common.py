@@ -1,7 +1,9 @@
-"""Measurement helpers shared by the benchmarks: timing, peak memory, copy bandwidth, versions."""
+"""Measurement helpers shared by the benchmarks: timing, peak memory, copy bandwidth, versions, and
+the JSON file a measurement lands in."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import platform
@@ -11,6 +13,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from contextlib import suppress
+from pathlib import Path
 
 import torch
 
@@ -19,7 +22,9 @@ __all__ = [
     "measure_copy_bandwidth",
     "peak_memory_bytes",
     "percentile",
+    "synchronize",
     "time_callable",
+    "write_json",
 ]
 
 
@@ -33,7 +38,8 @@ def percentile(values: list[float], q: float) -> float:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
-def _sync(device: torch.device) -> None:
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work (a no-op on CPU)."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
@@ -54,7 +60,7 @@ def time_callable(
     """
     for _ in range(warmup):
         fn()
-    _sync(device)
+    synchronize(device)
     times: list[float] = []
     start_all = time.perf_counter()
     while len(times) < max_runs and (len(times) < min_runs or time.perf_counter() - start_all < budget_s):
@@ -149,3 +155,13 @@ def environment(device: torch.device) -> dict:
     else:
         env["device"] = f"CPU: {env['cpu']} ({os.cpu_count()} cores)"
     return env
+
+
+def write_json(obj: object, path: str | Path) -> Path:
+    """Write ``obj`` as indented JSON, replacing ``path`` in one step (a reader never sees half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    os.replace(tmp, path)
+    return path

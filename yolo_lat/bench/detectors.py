@@ -14,8 +14,6 @@ Medians and p90 after warm-up; CUDA events on GPU, perf_counter on CPU.
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import tempfile
 import time
@@ -26,19 +24,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+from ultralytics.utils import LOGGER
 
-from .common import environment, time_callable
-from .models import count_params, model_gflops
+from .. import _ultralytics as ul
+from .common import environment, time_callable, write_json
+from .models import DEFAULT_MODELS, SMALL_MODELS, build_model, count_params, model_gflops
 
-LOGGER = logging.getLogger("yolo_lat.bench")
-
-YOLO_LAT_MODELS = ["yolo-lat-n", "yolo-lat-s", "yolo-lat-m", "yolo-lat-l", "yolo-lat-x", "yolo-lat-t"]
-SOFTMAX_MODELS = ["yolo-lat-softmax-n", "yolo-lat-softmax-s"]
-ULTRALYTICS_MODELS = ["yolo11n", "yolo11s", "yolo12n", "yolo12s", "yolo26n", "yolo26s"]
-# the ELA paper's options on yolo-lat-n (the ablation's latency column)
-PAPER_OPTION_MODELS = ["yolo-lat-hyperlink-n", "yolo-lat-lobe-n", "yolo-lat-moe-n", "yolo-lat-moe-inside-n"]
-DEFAULT_MODELS = YOLO_LAT_MODELS + SOFTMAX_MODELS + ULTRALYTICS_MODELS + PAPER_OPTION_MODELS
-SMALL = {"yolo-lat-n", "yolo-lat-t", "yolo-lat-softmax-n", "yolo11n", "yolo12n", "yolo26n"}
+__all__ = ["Pipeline", "Plan", "measure", "sample_images"]
 
 
 @dataclass
@@ -66,23 +58,15 @@ class Plan:
     def skip(self, model: str, backend: str, batch: int, imgsz: int) -> str | None:
         if self.device.startswith("cuda"):
             return None
-        # a 2-core CPU cannot afford the full matrix: say exactly what is left out
-        if imgsz == 1280 and model not in SMALL:
+        # the full matrix takes hours on a CPU: the large sizes, batch 16 and ONNX Runtime are
+        # measured for the n/t-size models only, and every configuration left out is listed
+        if imgsz == 1280 and model not in SMALL_MODELS:
             return "CPU: imgsz 1280 measured for the n/t-size models only"
-        if batch > 1 and (model not in SMALL or imgsz != 320):
+        if batch > 1 and (model not in SMALL_MODELS or imgsz != 320):
             return "CPU: batch 16 measured at imgsz 320 for the n/t-size models only"
-        if backend == "onnxruntime" and (model not in SMALL or imgsz == 1280):
+        if backend == "onnxruntime" and (model not in SMALL_MODELS or imgsz == 1280):
             return "CPU: ONNX Runtime measured for the n/t-size models at 320 and 640"
         return None
-
-
-def build_model(name: str, nc: int = 80):
-    """Eval-mode model (not yet fused) from a YAML name (YOLO-LAT or Ultralytics), in Ultralytics' default
-    inference mode: YOLO26's one-to-many head + NMS, like every other model here (its NMS-free
-    one-to-one head is Ultralytics' ``nms=False`` setting, not the default)."""
-    from ..nn.tasks import YOLOLATDetectionModel
-
-    return YOLOLATDetectionModel(f"{name}.yaml", nc=nc, verbose=False).eval()
 
 
 def sample_images(n: int, size: tuple[int, int] = (480, 640)) -> list[np.ndarray]:
@@ -98,27 +82,21 @@ class Pipeline:
 
     def __init__(self, forward: Callable[[torch.Tensor], object], imgsz: int, device: torch.device, end2end: bool,
                  half: bool = False):  # fmt: skip
-        from ultralytics.data.augment import LetterBox
-
         self.forward = forward
         self.imgsz = imgsz
         self.device = device
         self.end2end = end2end
         self.half = half
-        self.letterbox = LetterBox(new_shape=(imgsz, imgsz), auto=False, stride=32)
 
     def preprocess(self, images: list[np.ndarray]) -> torch.Tensor:
-        x = np.stack([self.letterbox(image=im) for im in images])[..., ::-1].transpose(0, 3, 1, 2)
-        x = torch.from_numpy(np.ascontiguousarray(x)).to(self.device)
+        x = torch.from_numpy(ul.letterbox_batch(images, self.imgsz)).to(self.device)
         return (x.half() if self.half else x.float()) / 255
 
     def postprocess(self, preds, x: torch.Tensor, images: list[np.ndarray]) -> list[torch.Tensor]:
-        from ultralytics.utils import nms, ops
-
         preds = preds[0] if isinstance(preds, (list, tuple)) else preds
-        dets = nms.non_max_suppression(preds, 0.25, 0.7, max_det=300, end2end=self.end2end)
+        dets = ul.non_max_suppression(preds, 0.25, 0.7, max_det=300, end2end=self.end2end)
         for d, im in zip(dets, images):
-            d[:, :4] = ops.scale_boxes(x.shape[2:], d[:, :4], im.shape)
+            d[:, :4] = ul.scale_boxes(x.shape[2:], d[:, :4], im.shape)
         return dets
 
     def __call__(self, images: list[np.ndarray]) -> list[torch.Tensor]:
@@ -180,8 +158,52 @@ def _onnx_forward(
     return fwd, sess.get_providers()[0]
 
 
+def _skip(report: dict, plan: Plan, name: str, why: str, *, backend: str | None = None, imgsz: int | None = None,
+          batch: int | None = None) -> None:  # fmt: skip
+    """Record configurations of ``name`` as not measured: one, or (with None) every one in the plan."""
+    for b in (backend,) if backend else plan.backends:
+        for s in (imgsz,) if imgsz else plan.imgszs:
+            for n in (batch,) if batch else plan.batches:
+                report["skipped"].append(dict(model=name, backend=b, batch=n, imgsz=s, why=why))
+
+
+def _measure_model(report: dict, plan: Plan, name: str, device: torch.device, tmp: Path, out_json: Path | None,
+                   log: Callable[[str], None]) -> None:  # fmt: skip
+    """Every (backend, imgsz, batch) of one model into ``report``."""
+    model = build_model(name)
+    end2end = bool(getattr(model, "end2end", False))
+    report["models"][name] = {  # sizes of the model as defined (before Conv+BN fusion)
+        "params": count_params(model),
+        "gflops_640": round(model_gflops(model, 640), 3),
+        "postprocess": "end-to-end filter" if end2end else "NMS",
+    }
+    model = model.fuse(verbose=False)
+    log(f"{name}: {report['models'][name]['params']:,} params, {report['models'][name]['gflops_640']:.2f} GFLOPs")
+    for backend in plan.backends:
+        for imgsz in plan.imgszs:
+            for batch in plan.batches:
+                where = dict(backend=backend, batch=batch, imgsz=imgsz)
+                reason = plan.skip(name, backend, batch, imgsz) or _unavailable(backend, device)
+                if reason:
+                    _skip(report, plan, name, reason, **where)
+                    continue
+                try:
+                    row = _measure_one(model, name, backend, batch, imgsz, device, end2end, plan, tmp)
+                except Exception as exc:  # record and go on: one failing backend must not lose the rest
+                    _skip(report, plan, name, f"failed: {exc}", **where)
+                    log(f"  {backend} b{batch} {imgsz}: failed: {exc}")
+                    continue
+                report["latency"].append({**row, "model": name, **where})
+                log(
+                    f"  {backend:16s} b{batch:<2d} {imgsz:4d}: forward {row['forward']['median_ms']:8.2f} ms, "
+                    f"end-to-end {row['end_to_end']['median_ms']:8.2f} ms (p90 {row['end_to_end']['p90_ms']:.2f})"
+                )
+                if out_json:  # results land as they are measured
+                    write_json(report, out_json)
+
+
 def measure(plan: Plan, out_json: Path | None = None, log: Callable[[str], None] = LOGGER.info) -> dict:
-    """Run the plan; returns (and optionally writes) the report."""
+    """Run the plan; returns the report, and writes it to ``out_json`` (if given) after every row."""
     device = torch.device(plan.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={plan.device} requested but no CUDA GPU is available")
@@ -196,65 +218,18 @@ def measure(plan: Plan, out_json: Path | None = None, log: Callable[[str], None]
         "latency": [],
         "skipped": [],
     }
-    tmp = Path(tempfile.mkdtemp(prefix="yolo-lat-bench-"))
     started = time.perf_counter()
-    for name in plan.models:
-        # the first model always runs; later ones start only while the time limit lasts
-        if plan.time_limit is not None and report["models"] and time.perf_counter() - started > plan.time_limit:
-            for backend in plan.backends:
-                for imgsz in plan.imgszs:
-                    for batch in plan.batches:
-                        why = f"not reached: the run's time limit of {plan.time_limit:g} s was spent"
-                        report["skipped"].append(dict(model=name, backend=backend, batch=batch, imgsz=imgsz, why=why))
-            log(f"{name}: not reached (time limit {plan.time_limit:g} s)")
-            continue
-        model = build_model(name)
-        end2end = bool(getattr(model, "end2end", False))
-        report["models"][name] = {  # sizes of the model as defined (unfused), as in the YAML headers
-            "params": count_params(model),
-            "gflops_640": round(model_gflops(model, 640), 3),
-            "postprocess": "end-to-end filter" if end2end else "NMS",
-        }
-        model = model.fuse(verbose=False)
-        log(f"{name}: {report['models'][name]['params']:,} params, {report['models'][name]['gflops_640']:.2f} GFLOPs")
-        for backend in plan.backends:
-            for imgsz in plan.imgszs:
-                for batch in plan.batches:
-                    reason = plan.skip(name, backend, batch, imgsz)
-                    if reason is None:
-                        reason = _unavailable(backend, device)
-                    if reason:
-                        report["skipped"].append(
-                            dict(model=name, backend=backend, batch=batch, imgsz=imgsz, why=reason)
-                        )
-                        continue
-                    try:
-                        row = _measure_one(model, name, backend, batch, imgsz, device, end2end, plan, tmp)
-                    except Exception as exc:  # record and go on: one failing backend must not lose the rest
-                        report["skipped"].append(
-                            dict(model=name, backend=backend, batch=batch, imgsz=imgsz, why=f"failed: {exc}")
-                        )
-                        log(f"  {backend} b{batch} {imgsz}: failed: {exc}")
-                        continue
-                    row.update(model=name, backend=backend, batch=batch, imgsz=imgsz)
-                    report["latency"].append(row)
-                    log(
-                        f"  {backend:16s} b{batch:<2d} {imgsz:4d}: forward {row['forward']['median_ms']:8.2f} ms, "
-                        f"end-to-end {row['end_to_end']['median_ms']:8.2f} ms (p90 {row['end_to_end']['p90_ms']:.2f})"
-                    )
-                    if out_json:  # results land as they are measured
-                        _write(report, out_json)
-        del model
+    with tempfile.TemporaryDirectory(prefix="yolo-lat-bench-") as tmp:  # exported ONNX / TensorRT files
+        for name in plan.models:
+            # the first model always runs; later ones start only while the time limit lasts
+            if plan.time_limit is not None and report["models"] and time.perf_counter() - started > plan.time_limit:
+                _skip(report, plan, name, f"not reached: the run's time limit of {plan.time_limit:g} s was spent")
+                log(f"{name}: not reached (time limit {plan.time_limit:g} s)")
+                continue
+            _measure_model(report, plan, name, device, Path(tmp), out_json, log)
     if out_json:
-        _write(report, out_json)
+        write_json(report, out_json)
     return report
-
-
-def _write(report: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report, indent=1))
-    os.replace(tmp, path)
 
 
 def _unavailable(backend: str, device: torch.device) -> str | None:

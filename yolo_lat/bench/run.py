@@ -1,57 +1,91 @@
-"""``yolo-lat benchmark``: the detector benchmark, its Markdown table and plots, in one call."""
+"""``yolo-lat benchmark``: measure the detectors, then write the JSON report, a Markdown table and a
+latency plot into a run folder: ``runs/benchmark/<device>`` of the current directory by default,
+numbered as Ultralytics numbers its run folders when that one exists."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..paths import REPO
-from .accuracy import ACCURACY_MODELS, RESULTS_DIR, load_runs
-from .detectors import DEFAULT_MODELS, Plan, measure
-from .report import detector_latency_table, plot_latency, plot_map_vs_latency
+from ultralytics.utils import LOGGER
 
-__all__ = ["benchmark"]
+from .. import _ultralytics as ul
+from .detectors import Plan, measure
+from .models import DEFAULT_MODELS
+from .plots import plot_detector_latency
+from .tables import detector_markdown
+
+__all__ = ["DEFAULT_PROJECT", "benchmark", "device_tag", "make_plan", "write_results"]
+
+DEFAULT_PROJECT = Path("runs") / "benchmark"  # relative to the current directory
 
 
-def benchmark(device: str = "cpu", models: list[str] | None = None, imgsz: list[int] | None = None,
-              batch: list[int] | None = None, out_dir: str | Path | None = None, log=print,
-              time_limit: float | None = None) -> dict:  # fmt: skip
-    """Measure, then write ``detectors_<device>.json`` (results/), ``detectors_<device>.md`` and plots."""
-    plan = Plan.for_device(device)
-    if models:
+def _as_list(v: str | int | Sequence | None, cast: type = str) -> list | None:
+    """``"a,b"`` / ``320`` / ``[320, 640]`` -> a list (None stays None)."""
+    if v is None:
+        return None
+    items = v if isinstance(v, (list, tuple)) else str(v).split(",")
+    return [cast(str(x).strip()) for x in items if str(x).strip()] or None
+
+
+def _device(device: str | int) -> str:
+    """``0`` -> ``cuda:0``; anything else as given (``cpu``, ``cuda``, ``cuda:1``)."""
+    device = str(device).strip()
+    return f"cuda:{device}" if device.isdigit() else device
+
+
+def device_tag(device: str | int) -> str:
+    """``cpu`` or ``cuda``: the suffix of the files a run writes."""
+    return "cuda" if _device(device).startswith("cuda") else "cpu"
+
+
+def make_plan(device: str | int = "cpu", models: str | Sequence[str] | None = None,
+              imgsz: str | int | Sequence[int] | None = None, batch: str | int | Sequence[int] | None = None,
+              time_limit: float | str | None = None,
+              log: Callable[[str], None] = LOGGER.info) -> Plan:  # fmt: skip
+    """The device's default plan with the given overrides (lists, or comma-separated strings)."""
+    plan = Plan.for_device(_device(device))
+    if models := _as_list(models):
         unknown = [m for m in models if m not in DEFAULT_MODELS and not Path(m).suffix]
         if unknown:
             log(f"note: {unknown} are not in the default set; building them from their YAMLs")
-        plan.models = list(models)
-    if imgsz:
+        plan.models = models
+    if imgsz := _as_list(imgsz, int):
         plan.imgszs = tuple(imgsz)
-    if batch:
+    if batch := _as_list(batch, int):
         plan.batches = tuple(batch)
     if time_limit is not None:
-        if time_limit <= 0:
+        try:
+            plan.time_limit = float(time_limit)
+        except (TypeError, ValueError):
+            raise ValueError(f"time_limit={time_limit!r} is not a number of seconds") from None
+        if plan.time_limit <= 0:
             raise ValueError(f"time_limit={time_limit} must be a positive number of seconds")
-        plan.time_limit = float(time_limit)
-    out = Path(out_dir) if out_dir else REPO / "benchmarks"
-    tag = "cuda" if device.startswith("cuda") else "cpu"
-    json_path = out / "results" / f"detectors_{tag}.json"
+    return plan
+
+
+def write_results(plan: Plan, json_path: Path, md_path: Path, png_path: Path,
+                  log: Callable[[str], None] = LOGGER.info) -> dict:  # fmt: skip
+    """Run ``plan``; the JSON report lands at ``json_path`` row by row, then its Markdown tables and
+    latency plot. Returns the report."""
     report = measure(plan, json_path, log=log)
-    table = "\n\n".join(
-        f"### {backend}, batch {b}\n\n{detector_latency_table(report, backend, b)}"
-        for backend in plan.backends
-        for b in plan.batches
-        if any(r["backend"] == backend and r["batch"] == b for r in report["latency"])
-    )
-    skipped = "\n".join(
-        f"- {s['model']} {s['backend']} b{s['batch']} {s['imgsz']}: {s['why']}" for s in report["skipped"]
-    )
-    env = report["environment"]
-    (out / f"detectors_{tag}.md").write_text(
-        f"# Detector latency on {env.get('device')}\n\ntorch {env.get('torch')}, onnxruntime {env.get('onnxruntime')}, "
-        f"{report['timing']}; median (p90) over >= {plan.min_runs} runs after warm-up.\n\n{report['pipeline']}\n\n"
-        f"{table}\n\n## Not measured\n\n{skipped or '- nothing'}\n"
-    )
-    plot_latency(report, out / f"latency_vs_imgsz_{tag}.png")
-    runs = load_runs(REPO / RESULTS_DIR)
-    if runs:
-        plot_map_vs_latency(runs, report, ACCURACY_MODELS, out / f"map_vs_latency_{tag}.png")
-    log(f"wrote {json_path} and {out / f'detectors_{tag}.md'}")
+    Path(md_path).parent.mkdir(parents=True, exist_ok=True)
+    Path(md_path).write_text(detector_markdown(report, plan.backends, plan.batches, plan.min_runs))
+    plot_detector_latency(report, png_path)
+    log(f"wrote {json_path} and {md_path}")
     return report
+
+
+def benchmark(device: str | int = "cpu", models: str | Sequence[str] | None = None,
+              imgsz: str | int | Sequence[int] | None = None, batch: str | int | Sequence[int] | None = None,
+              project: str | Path | None = None, name: str | None = None, exist_ok: bool = False,
+              time_limit: float | str | None = None, log: Callable[[str], None] = LOGGER.info) -> Path:  # fmt: skip
+    """Measure, then write ``detectors_<tag>.json``, ``detectors_<tag>.md`` and ``latency_vs_imgsz_<tag>.png``
+    (tag: cpu or cuda) into ``project/name`` (default ``runs/benchmark/<tag>``, numbered if it exists,
+    unless ``exist_ok``). Returns that folder."""
+    plan = make_plan(device, models, imgsz, batch, time_limit, log=log)
+    tag = device_tag(device)
+    save_dir = ul.run_dir(project or DEFAULT_PROJECT, name or tag, exist_ok=bool(exist_ok))
+    write_results(plan, save_dir / f"detectors_{tag}.json", save_dir / f"detectors_{tag}.md",
+                  save_dir / f"latency_vs_imgsz_{tag}.png", log=log)  # fmt: skip
+    return save_dir

@@ -16,23 +16,15 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 from ultralytics.utils import LOGGER
 
-from .atomic import atomic_dir
+from .boxes import coco_to_xyxy, xyxy_to_yolo
+from .files import atomic_dir, read_json
 
-__all__ = ["coco_json_to_yolo", "load_index"]
+__all__ = ["COCO_KEYS", "coco_json_to_yolo"]
 
-
-def _read_json(path: Path) -> dict:
-    try:
-        d = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise FileNotFoundError(f"COCO annotations '{path}' not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"COCO annotations '{path}' is not valid JSON: {exc}") from None
-    if not isinstance(d, dict) or not all(k in d for k in ("images", "annotations", "categories")):
-        raise ValueError(f"COCO annotations '{path}' must be an object with 'images', 'annotations' and 'categories'")
-    return d
+COCO_KEYS = ("images", "annotations", "categories")  # what every COCO instances JSON has
 
 
 def _image_bases(json_path: Path, split: str, root: Path | None) -> list[Path]:
@@ -77,6 +69,68 @@ def _cache_key(paths: dict[str, Path]) -> str:
     return h.hexdigest()[:16]
 
 
+def _categories(docs: dict[str, dict], splits: dict[str, Path]) -> dict[int, str]:
+    """{category id: name} over every split; the same id with two names is an error."""
+    cats: dict[int, str] = {}
+    for d in docs.values():
+        for c in d["categories"]:
+            if cats.setdefault(int(c["id"]), str(c["name"])) != str(c["name"]):
+                raise ValueError(f"category id {c['id']} has different names across splits")
+    if not cats:
+        raise ValueError(f"COCO annotations {list(map(str, splits.values()))} define no categories")
+    return dict(sorted(cats.items()))
+
+
+def _label_lines(anns: list[dict], cls_of: dict[int, int], w: float, h: float, source: Path) -> list[str]:
+    """YOLO label lines of one image's annotations: crowd boxes dropped, boxes clipped to the image."""
+    lines = []
+    for a in anns:
+        if a.get("iscrowd", 0):
+            continue
+        if int(a["category_id"]) not in cls_of:
+            raise ValueError(
+                f"annotation {a.get('id')} in {source} has category_id {a['category_id']} "
+                "that is not among its categories"
+            )
+        x0, y0, x1, y1 = np.clip(coco_to_xyxy(np.array(a["bbox"], float)), 0.0, [w, h, w, h])
+        if x1 <= x0 or y1 <= y0:
+            continue
+        cx, cy, bw, bh = xyxy_to_yolo(np.array([x0, y0, x1, y1]), w, h)
+        lines.append(f"{cls_of[int(a['category_id'])]} {cx:.6f} {cy:.6f} {bw:.6f} {bh:.6f}")
+    return lines
+
+
+def _convert_split(doc: dict, json_path: Path, split: str, root: Path | None, cls_of: dict[int, int],
+                   out: Path) -> dict[str, int]:  # fmt: skip
+    """Links and label files of one split under ``out``; returns {file stem: image id}."""
+    (out / "images" / split).mkdir(parents=True)
+    (out / "labels" / split).mkdir(parents=True)
+    bases = _image_bases(json_path, split, root)
+    by_image: dict[int, list[dict]] = {}
+    for a in doc["annotations"]:
+        by_image.setdefault(int(a["image_id"]), []).append(a)
+    missing, stems = [], {}
+    for im in doc["images"]:
+        iid, w, h = int(im["id"]), float(im["width"]), float(im["height"])
+        src = _find_image(str(im["file_name"]), bases)
+        if src is None:
+            missing.append(str(im["file_name"]))
+            continue
+        stem = str(iid)
+        _link(src, out / "images" / split / f"{stem}{src.suffix.lower()}")
+        lines = _label_lines(by_image.get(iid, []), cls_of, w, h, json_path)
+        (out / "labels" / split / f"{stem}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
+        stems[stem] = iid
+    if missing:
+        LOGGER.warning(
+            f"{len(missing)} image(s) of {json_path} not found and skipped, e.g. {missing[:3]} "
+            f"(searched {[str(b) for b in bases[:4]]} ...)"
+        )
+    if not stems:
+        raise FileNotFoundError(f"no image of {json_path} could be found (searched {[str(b) for b in bases]})")
+    return stems
+
+
 def coco_json_to_yolo(splits: dict[str, Path], cache_dir: Path, root: Path | None = None) -> Path:
     """Convert COCO JSON splits (e.g. {"train": a.json, "val": b.json}) once; returns the data.yaml.
 
@@ -91,66 +145,15 @@ def coco_json_to_yolo(splits: dict[str, Path], cache_dir: Path, root: Path | Non
     if data_yaml.is_file():
         return data_yaml
 
-    docs = {split: _read_json(p) for split, p in splits.items()}
-    cats: dict[int, str] = {}
-    for d in docs.values():
-        for c in d["categories"]:
-            if cats.setdefault(int(c["id"]), str(c["name"])) != str(c["name"]):
-                raise ValueError(f"category id {c['id']} has different names across splits")
-    if not cats:
-        raise ValueError(f"COCO annotations {list(map(str, splits.values()))} define no categories")
-    cat_ids = sorted(cats)
-    cls_of = {cid: i for i, cid in enumerate(cat_ids)}
-
-    index = {"categories": {str(i): cid for i, cid in enumerate(cat_ids)}, "images": {}, "json": {}}
+    docs = {split: read_json(p, "COCO annotations", COCO_KEYS) for split, p in splits.items()}
+    cats = _categories(docs, splits)
+    cls_of = {cid: i for i, cid in enumerate(cats)}
+    index = {"categories": {str(i): cid for cid, i in cls_of.items()}, "images": {}, "json": {}}
     with atomic_dir(out, "data.yaml") as tmp:
         for split, d in docs.items():
-            (tmp / "images" / split).mkdir(parents=True)
-            (tmp / "labels" / split).mkdir(parents=True)
-            bases = _image_bases(splits[split], split, root)
-            by_image: dict[int, list[dict]] = {}
-            for a in d["annotations"]:
-                by_image.setdefault(int(a["image_id"]), []).append(a)
-            missing, kept = [], 0
-            for im in d["images"]:
-                iid, w, h = int(im["id"]), float(im["width"]), float(im["height"])
-                src = _find_image(str(im["file_name"]), bases)
-                if src is None:
-                    missing.append(str(im["file_name"]))
-                    continue
-                stem = str(iid)
-                _link(src, tmp / "images" / split / f"{stem}{src.suffix.lower()}")
-                lines = []
-                for a in by_image.get(iid, []):
-                    if a.get("iscrowd", 0):
-                        continue
-                    if int(a["category_id"]) not in cls_of:
-                        raise ValueError(
-                            f"annotation {a.get('id')} in {splits[split]} has category_id {a['category_id']} "
-                            "that is not among its categories"
-                        )
-                    x, y, bw, bh = (float(v) for v in a["bbox"])
-                    x0, y0, x1, y1 = max(0.0, x), max(0.0, y), min(w, x + bw), min(h, y + bh)
-                    if x1 <= x0 or y1 <= y0:
-                        continue
-                    cls = cls_of[int(a["category_id"])]
-                    lines.append(
-                        f"{cls} {(x0 + x1) / 2 / w:.6f} {(y0 + y1) / 2 / h:.6f} {(x1 - x0) / w:.6f} {(y1 - y0) / h:.6f}"
-                    )
-                (tmp / "labels" / split / f"{stem}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
-                index["images"].setdefault(split, {})[stem] = iid
-                kept += 1
-            if missing:
-                LOGGER.warning(
-                    f"{len(missing)} image(s) of {splits[split]} not found and skipped, e.g. {missing[:3]} "
-                    f"(searched {[str(b) for b in bases[:4]]} ...)"
-                )
-            if kept == 0:
-                raise FileNotFoundError(
-                    f"no image of {splits[split]} could be found (searched {[str(b) for b in bases]})"
-                )
+            index["images"][split] = _convert_split(d, splits[split], split, root, cls_of, tmp)
             index["json"][split] = str(splits[split].resolve())
-        names = "\n".join(f"  {i}: {json.dumps(cats[cid])}" for i, cid in enumerate(cat_ids))
+        names = "\n".join(f"  {i}: {json.dumps(name)}" for i, name in enumerate(cats.values()))
         split_lines = "".join(f"{split}: images/{split}\n" for split in docs)
         json_lines = "".join(f"  {split}: {json.dumps(index['json'][split])}\n" for split in docs)
         (tmp / "index.json").write_text(json.dumps(index))
@@ -159,9 +162,3 @@ def coco_json_to_yolo(splits: dict[str, Path], cache_dir: Path, root: Path | Non
             f"coco_json:\n{json_lines}coco_index: index.json\nnames:\n{names}\n"
         )
     return data_yaml
-
-
-def load_index(data_yaml: Path) -> dict | None:
-    """The id mapping written next to a converted dataset, or None."""
-    p = Path(data_yaml).parent / "index.json"
-    return json.loads(p.read_text()) if p.is_file() else None

@@ -21,7 +21,7 @@ from ..paths import DATASETS_YAML
 from .coco import coco_json_to_yolo
 from .shapes import ShapesConfig, ensure_shapes
 
-__all__ = ["cache_dir", "dataset_names", "dataset_train_defaults", "resolve_data"]
+__all__ = ["cache_dir", "dataset_train_defaults", "resolve_data"]
 
 
 def cache_dir() -> Path:
@@ -33,10 +33,6 @@ def _registry() -> dict:
     if not DATASETS_YAML.is_file():
         return {}
     return yaml.safe_load(DATASETS_YAML.read_text()) or {}
-
-
-def dataset_names() -> list[str]:
-    return list(_registry())
 
 
 def dataset_train_defaults(data: str | Path) -> dict:

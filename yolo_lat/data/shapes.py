@@ -23,7 +23,8 @@ import cv2
 import numpy as np
 from ultralytics.utils import LOGGER
 
-from .atomic import atomic_dir
+from .boxes import xyxy_to_coco, xyxy_to_yolo
+from .files import atomic_dir
 
 CLASSES = ("circle", "rectangle", "triangle", "star", "cross", "hexagon")
 VERSION = 1  # bump when the generator's output changes
@@ -187,15 +188,16 @@ def _write_split(cfg: ShapesConfig, root: Path, split: str, count: int) -> dict:
         lines = []
         image_id = i + 1
         coco["images"].append({"id": image_id, "file_name": name, "width": s, "height": s})
-        for cls, x0, y0, x1, y1, area in boxes:
-            w, h = x1 - x0 + 1, y1 - y0 + 1
-            lines.append(f"{cls} {(x0 + w / 2) / s:.6f} {(y0 + h / 2) / s:.6f} {w / s:.6f} {h / s:.6f}")
+        for cls, *inclusive, area in boxes:
+            xyxy = np.array(inclusive) + [0, 0, 1, 1]  # the far corner exclusive: a 1-pixel object is 1 wide
+            cx, cy, w, h = xyxy_to_yolo(xyxy, s, s)
+            lines.append(f"{cls} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}")
             coco["annotations"].append(
                 {
                     "id": ann_id,
                     "image_id": image_id,
                     "category_id": cls + 1,
-                    "bbox": [x0, y0, w, h],
+                    "bbox": xyxy_to_coco(xyxy).tolist(),
                     "area": area,
                     "iscrowd": 0,
                 }

@@ -18,9 +18,11 @@ import cv2
 import numpy as np
 from ultralytics.utils import LOGGER
 
+from .defaults import DEFAULT_IMGSZ
+from .sources import IMAGE_SUFFIXES
+
 __all__ = ["DemoSource", "open_source", "run_demo"]
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 STREAM_PREFIXES = ("rtsp://", "rtmp://", "http://", "https://", "udp://", "tcp://")
 
 
@@ -105,19 +107,60 @@ def _draw_fps(frame: np.ndarray, fps: float) -> None:
     cv2.putText(frame, text, (12, 12 + h), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2, cv2.LINE_AA)
 
 
+class _Output:
+    """Annotated frames into ``save_dir``: one video (written to a temporary name, renamed by
+    ``finish``) for a video source, numbered JPEGs for images; nothing when ``save_dir`` is None."""
+
+    def __init__(self, save_dir: Path | None, is_video: bool, fps: float):
+        self.save_dir, self.is_video, self.fps = save_dir, is_video, fps
+        self.writer: cv2.VideoWriter | None = None
+        self.tmp: Path | None = None
+        self.path: Path | None = None
+
+    def write(self, frame: np.ndarray, n: int) -> None:
+        if self.save_dir is None:
+            return
+        self.save_dir.mkdir(parents=True, exist_ok=True)
+        if not self.is_video:
+            self.path = self.save_dir
+            cv2.imwrite(str(self.save_dir / f"frame_{n:06d}.jpg"), frame)
+            return
+        if self.writer is None:
+            self.path, self.tmp = self.save_dir / "demo.mp4", self.save_dir / ".demo.partial.mp4"
+            h, w = frame.shape[:2]
+            self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
+            if not self.writer.isOpened():
+                raise RuntimeError(f"could not open a video writer for {self.tmp}")
+        self.writer.write(frame)
+
+    def release(self) -> None:
+        if self.writer is not None:
+            self.writer.release()
+
+    def finish(self, frames: int) -> str | None:
+        """The output's path once complete, or None (and no file left) when no frame was written."""
+        if self.tmp is not None:
+            if frames:
+                os.replace(self.tmp, self.path)
+            else:
+                self.tmp.unlink(missing_ok=True)
+                self.path = None
+        return str(self.path) if self.path else None
+
+
 def run_demo(
     model,
     source: str | int = 0,
     show: bool = True,
     save: bool = False,
     save_dir: Path | None = None,
-    imgsz: int = 640,
+    imgsz: int = DEFAULT_IMGSZ,
     conf: float = 0.25,
     iou: float = 0.7,
     device: str | None = None,
     max_frames: int | None = None,
 ) -> dict:
-    """Run the demo; returns {"frames", "fps", "output"}.
+    """Run the demo; returns {"frames", "fps", "output", "input_fps"}.
 
     ``model`` is a YOLOLAT (any of .pt/.onnx/.engine weights). The output video is written to a
     temporary name and renamed when complete; nothing is left behind if no frame was processed.
@@ -126,9 +169,8 @@ def run_demo(
         raise ValueError("save=True needs a run folder (save_dir)")
     src = open_source(source)
     LOGGER.info(f"demo: {src.description}; {'window' if show else 'headless'}; press q or Esc to quit")
-    writer = tmp_out = out_path = None
+    out = _Output(save_dir if save else None, src.is_video, src.fps)
     n, ema_fps, t_prev = 0, 0.0, time.perf_counter()
-    window = "YOLO-LAT"
     try:
         for frame in src.frames:
             result = model.predict(frame, imgsz=imgsz, conf=conf, iou=iou, device=device, verbose=False)[0]
@@ -139,22 +181,9 @@ def run_demo(
             ema_fps = inst if n == 0 else 0.9 * ema_fps + 0.1 * inst  # smoothed
             _draw_fps(annotated, ema_fps)
             n += 1
-            if save:
-                save_dir.mkdir(parents=True, exist_ok=True)
-                if src.is_video:
-                    if writer is None:
-                        out_path = save_dir / "demo.mp4"
-                        tmp_out = save_dir / ".demo.partial.mp4"
-                        h, w = annotated.shape[:2]
-                        writer = cv2.VideoWriter(str(tmp_out), cv2.VideoWriter_fourcc(*"mp4v"), src.fps, (w, h))
-                        if not writer.isOpened():
-                            raise RuntimeError(f"could not open a video writer for {tmp_out}")
-                    writer.write(annotated)
-                else:
-                    out_path = save_dir
-                    cv2.imwrite(str(save_dir / f"frame_{n:06d}.jpg"), annotated)
+            out.write(annotated, n)
             if show:
-                cv2.imshow(window, annotated)
+                cv2.imshow("YOLO-LAT", annotated)
                 if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
                     break
             if max_frames and n >= max_frames:
@@ -163,17 +192,11 @@ def run_demo(
         LOGGER.info("demo: interrupted")
     finally:
         src.close()
-        if writer is not None:
-            writer.release()
+        out.release()
         if show:
             with contextlib.suppress(cv2.error):
                 cv2.destroyAllWindows()
-    if tmp_out is not None:
-        if n:
-            os.replace(tmp_out, out_path)
-        else:
-            tmp_out.unlink(missing_ok=True)
-            out_path = None
+    output = out.finish(n)
     if n == 0:
         raise ValueError(f"{src.description} produced no frames")
-    return {"frames": n, "fps": ema_fps, "output": str(out_path) if out_path else None, "input_fps": src.fps}
+    return {"frames": n, "fps": ema_fps, "output": output, "input_fps": src.fps}

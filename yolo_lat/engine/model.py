@@ -6,19 +6,17 @@ from pathlib import Path
 from typing import Any
 
 from ultralytics.engine.model import Model
-from ultralytics.utils import DEFAULT_CFG_DICT, RANK
 
+from .. import _ultralytics as ul
 from ..data.registry import dataset_train_defaults
-from ..nn.tasks import YOLOLATDetectionModel, load_model_yaml
+from ..nn import YOLOLATDetectionModel, load_model_yaml
+from .defaults import DEFAULT_DATA, DEFAULT_IMGSZ, DEFAULT_MODEL
 from .predictor import YOLOLATPredictor
 from .trainer import YOLOLATTrainer
 from .validator import YOLOLATValidator
 from .weights import resolve_weights
 
-__all__ = ["DEFAULT_DATA", "DEFAULT_MODEL", "YOLOLAT"]
-
-DEFAULT_MODEL = "yolo-lat-n.yaml"
-DEFAULT_DATA = "shapes"
+__all__ = ["DEFAULT_DATA", "DEFAULT_MODEL", "YOLOLAT"]  # the defaults live in defaults.py
 
 
 class YOLOLAT(Model):
@@ -40,15 +38,9 @@ class YOLOLAT(Model):
         super().__init__(model=model, task=task, verbose=verbose)
 
     def _new(self, cfg: str, task: str | None = None, verbose: bool = False) -> None:
-        cfg_dict = load_model_yaml(cfg)
-        self.cfg = cfg
-        self.task = task or "detect"
-        self.model = self._smart_load("model")(cfg_dict, verbose=verbose and RANK == -1)
-        self.overrides["model"] = self.cfg
-        self.overrides["task"] = self.task
-        self.model.args = {**DEFAULT_CFG_DICT, **self.overrides}  # so that export works from a YAML
-        self.model.task = self.task
-        self.model_name = cfg
+        # Model._new reads the YAML with Ultralytics' loader, which finds neither cfg/models/ nor
+        # `base:` files, and has no hook for another loader: load it here, build as Model._new does.
+        ul.init_new_model(self, cfg, load_model_yaml(cfg), task or "detect", verbose)
 
     parity = None  # the last ONNX parity check
 
@@ -78,7 +70,7 @@ class YOLOLAT(Model):
         from ..export.onnx import parity_check
         from .sources import parity_images
 
-        imgsz = kwargs.get("imgsz") or self.overrides.get("imgsz") or 640
+        imgsz = kwargs.get("imgsz") or self.overrides.get("imgsz") or DEFAULT_IMGSZ
         imgsz = imgsz[0] if isinstance(imgsz, (list, tuple)) else int(imgsz)
         images, where = parity_images(self.overrides.get("data"), 4)
         result = parity_check(self.model, path, images, imgsz, end2end=bool(getattr(self.model, "end2end", False)))

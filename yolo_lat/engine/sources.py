@@ -9,9 +9,10 @@ import numpy as np
 
 from ..paths import SAMPLES_DIR
 
-__all__ = ["parity_images"]
+__all__ = ["IMAGE_SUFFIXES", "parity_images"]
 
-_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+# image files YOLO-LAT reads with OpenCV (demo folders and globs, validation images for checks)
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
 
 
 def parity_images(data: str | None, n: int = 4) -> tuple[list[np.ndarray], str]:
@@ -31,7 +32,7 @@ def parity_images(data: str | None, n: int = 4) -> tuple[list[np.ndarray], str]:
                 root = root if root.is_absolute() else p.parent / root
                 val = root / str(d.get("val", ""))
                 if val.is_dir():
-                    files = sorted(f for f in val.rglob("*") if f.suffix.lower() in _SUFFIXES)[:n]
+                    files = sorted(f for f in val.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)[:n]
         except Exception:  # the parity check must not fail because the training data moved
             files = []
     where = f"{len(files)} validation image(s) of {data}" if files else f"bundled samples in {SAMPLES_DIR}"

@@ -7,9 +7,10 @@ from copy import copy
 from ultralytics.models.yolo.detect import DetectionTrainer
 from ultralytics.utils import RANK
 
+from .. import _ultralytics as ul
 from ..data.registry import resolve_data
-from ..nn.tasks import YOLOLATDetectionModel
-from .amp import no_download_amp_check
+from ..nn import YOLOLATDetectionModel
+from . import amp
 from .threads import use_all_cpu_threads
 from .validator import YOLOLATValidator
 
@@ -23,19 +24,19 @@ class YOLOLATTrainer(DetectionTrainer):
     valid on another machine; the resolved YAML is used only to load the data.
     """
 
-    def _setup_train(self):
-        use_all_cpu_threads(self.device)
-        with no_download_amp_check():  # Ultralytics' AMP check would download yolo26n.pt
-            return super()._setup_train()
+    def train(self):
+        """Train (Ultralytics' loop) on every CPU core, with the AMP check that downloads nothing."""
+        use_all_cpu_threads(self.device)  # after Ultralytics' select_device() set its own count
+        with ul.trainer_amp_check(amp.amp_check):  # Ultralytics' own check would download yolo26n.pt
+            return super().train()
 
     def get_dataset(self) -> dict:
-        given = self.args.data
-        self.args.data = resolve_data(given)
-        try:
+        with ul.args_value(self.args, "data", resolve_data(self.args.data)):
             return super().get_dataset()
-        finally:
-            self.args.data = given
 
+    # get_model and get_validator are the documented hooks for a trainer of another model class. Their
+    # bodies are DetectionTrainer's with the class changed: it names DetectionModel and
+    # DetectionValidator directly, and no task map reaches the trainer.
     def get_model(self, cfg=None, weights=None, verbose: bool = True) -> YOLOLATDetectionModel:
         model = YOLOLATDetectionModel(cfg, nc=self.data["nc"], ch=self.data["channels"], verbose=verbose and RANK == -1)
         model = self.set_model_names_for_load(model)

@@ -8,11 +8,11 @@ COCOeval statistics from pycocotools, and the ground-truth JSON used), and print
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from ultralytics.models.yolo.detect import DetectionValidator
-from ultralytics.utils import LOGGER, ops
+from ultralytics.utils import LOGGER
 
+from .. import _ultralytics as ul
 from ..data.registry import resolve_data
 from ..eval.coco_eval import evaluate_coco, format_table
 from ..eval.ground_truth import ground_truth_for
@@ -30,7 +30,7 @@ class YOLOLATValidator(DetectionValidator):
     def init_metrics(self, model) -> None:
         use_all_cpu_threads(self.device)  # after Ultralytics' select_device() set its own count
         if not self.training:
-            self.args.save_json = True
+            ul.request_json_predictions(self)  # pred_to_json per image, predictions.json, eval_json
         super().init_metrics(model)
         if not self.training:
             split = self.args.split or "val"
@@ -45,21 +45,19 @@ class YOLOLATValidator(DetectionValidator):
     def pred_to_json(self, predn, pbatch) -> None:
         if self.gt is None:
             return super().pred_to_json(predn, pbatch)
-        path = Path(pbatch["im_file"])
+        path, detections = ul.json_detections(predn, pbatch)
         image_id = self.gt.stem_to_image_id.get(path.stem)
         if image_id is None:
             raise ValueError(f"image {path.name} has no entry in the ground truth {self.gt.path}")
-        box = ops.xyxy2xywh(predn["bboxes"])  # pixels of the original image
-        box[:, :2] -= box[:, 2:] / 2  # center -> top-left corner
-        for b, s, c in zip(box.tolist(), predn["conf"].tolist(), predn["cls"].tolist()):
-            self.jdict.append(
-                {
-                    "image_id": image_id,
-                    "category_id": self.class_map[int(c)],
-                    "bbox": [round(x, 3) for x in b],
-                    "score": round(s, 5),
-                }
-            )
+        ul.json_predictions(self).extend(
+            {
+                "image_id": image_id,
+                "category_id": self.class_map[c],
+                "bbox": [round(x, 3) for x in box],
+                "score": round(score, 5),
+            }
+            for box, score, c in detections
+        )
 
     def eval_json(self, stats: dict) -> dict:
         if self.training or self.gt is None:
@@ -67,10 +65,11 @@ class YOLOLATValidator(DetectionValidator):
         return self._coco_eval(stats)
 
     def _coco_eval(self, stats: dict) -> dict:
+        predictions = ul.json_predictions(self)
         pred_file = self.save_dir / "predictions.json"
         if not pred_file.exists():  # Ultralytics writes it only when there are predictions
-            pred_file.write_text(json.dumps(self.jdict))
-        coco = evaluate_coco(self.gt.path, self.jdict)
+            pred_file.write_text(json.dumps(predictions))
+        coco = evaluate_coco(self.gt.path, predictions)
         out = {**coco, "ground_truth": str(self.gt.path), "ground_truth_generated": self.gt.generated}
         (self.save_dir / "coco_eval.json").write_text(json.dumps(out, indent=1))
         LOGGER.info(f"COCO evaluation (pycocotools) against {self.gt.path}:\n{format_table(coco)}")
@@ -80,12 +79,8 @@ class YOLOLATValidator(DetectionValidator):
     def __call__(self, trainer=None, model=None, **kwargs):
         if trainer is not None:
             return super().__call__(trainer, model, **kwargs)
-        given = self.args.data
-        self.args.data = resolve_data(given)
-        try:
+        with ul.args_value(self.args, "data", resolve_data(self.args.data)):
             stats = super().__call__(trainer, model, **kwargs)
-            if self.gt is not None and not self.jdict:  # no detections at all: still report
+            if self.gt is not None and not ul.json_predictions(self):  # no detections at all: still report
                 stats = self._coco_eval(stats)
             return stats
-        finally:
-            self.args.data = given

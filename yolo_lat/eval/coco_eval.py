@@ -8,24 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ..data.boxes import yolo_to_coco
+from ..data.files import read_json
+
 __all__ = ["STAT_NAMES", "evaluate_coco", "format_table", "yolo_labels_to_coco"]
 
 STAT_NAMES = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
-
-
-def _load_json(path: str | Path, what: str):
-    try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{what} file '{path}' not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{what} file '{path}' is not valid JSON: {exc}") from None
 
 
 def _check_predictions(preds: list, gt: dict, gt_name: str) -> None:
@@ -60,8 +53,10 @@ def evaluate_coco(ground_truth: str | Path, predictions: str | Path | Sequence[d
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
-    gt = _load_json(ground_truth, "ground-truth")
-    preds = list(predictions) if not isinstance(predictions, (str, Path)) else _load_json(predictions, "predictions")
+    gt = read_json(ground_truth, "ground-truth file")
+    preds = (
+        list(predictions) if not isinstance(predictions, (str, Path)) else read_json(predictions, "predictions file")
+    )
     _check_predictions(preds, gt, str(ground_truth))
     if not preds:
         return dict.fromkeys(STAT_NAMES, 0.0)
@@ -100,8 +95,7 @@ def yolo_labels_to_coco(
         images.append({"id": i, "file_name": Path(f).name, "height": int(h), "width": int(w)})
         boxes = np.asarray(lb.get("bboxes", np.zeros((0, 4))), dtype=float).reshape(-1, 4)
         cls = np.asarray(lb.get("cls", np.zeros((0, 1)))).reshape(-1)
-        for (cx, cy, bw, bh), c in zip(boxes, cls):
-            x, y, ww, hh = (cx - bw / 2) * w, (cy - bh / 2) * h, bw * w, bh * h
+        for (x, y, ww, hh), c in zip(yolo_to_coco(boxes, w, h), cls):
             anns.append(
                 {
                     "id": len(anns) + 1,

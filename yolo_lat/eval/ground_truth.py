@@ -6,6 +6,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import _ultralytics as ul
+from ..data.coco import COCO_KEYS
+from ..data.files import read_json
 from .coco_eval import yolo_labels_to_coco
 
 __all__ = ["GroundTruth", "ground_truth_for"]
@@ -22,10 +25,9 @@ class GroundTruth:
 def _image_hw(path: str) -> tuple[int, int]:
     """(height, width) of an image as Ultralytics sees it (EXIF orientation applied), from its header."""
     from PIL import Image
-    from ultralytics.data.utils import exif_size
 
     with Image.open(path) as im:
-        w, h = exif_size(im)
+        w, h = ul.exif_size(im)
     return h, w
 
 
@@ -40,9 +42,9 @@ def ground_truth_for(data: dict, split: str, dataset, save_dir: Path) -> GroundT
     coco_json = (data.get("coco_json") or {}).get(split)
     if coco_json:
         path = _data_path(data, coco_json)
-        gt = json.loads(path.read_text())
+        gt = read_json(path, "COCO ground truth", COCO_KEYS)
         index_file = data.get("coco_index")
-        index = json.loads(_data_path(data, index_file).read_text()) if index_file else None
+        index = read_json(_data_path(data, index_file), "COCO id index") if index_file else None
         if index:
             cats = [int(index["categories"][str(i)]) for i in range(len(index["categories"]))]
             stems = {k: int(v) for k, v in index["images"][split].items()}
@@ -50,8 +52,9 @@ def ground_truth_for(data: dict, split: str, dataset, save_dir: Path) -> GroundT
             cats = sorted(int(c["id"]) for c in gt["categories"])
             stems = {Path(im["file_name"]).stem: int(im["id"]) for im in gt["images"]}
         return GroundTruth(path, stems, cats, generated=False)
-    shapes = [_image_hw(f) for f in dataset.im_files]  # labels' "shape" is gone after rect sorting
-    gt, stems = yolo_labels_to_coco(dataset.im_files, shapes, dataset.labels, data["names"])
+    files, labels = ul.dataset_labels(dataset)
+    shapes = [_image_hw(f) for f in files]  # labels' "shape" is gone after rect sorting
+    gt, stems = yolo_labels_to_coco(files, shapes, labels, data["names"])
     path = Path(save_dir) / "ground_truth.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(gt))

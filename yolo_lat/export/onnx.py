@@ -6,28 +6,23 @@ torch path (matmuls, exp, max, sums), so no custom op and no Triton reaches the 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from .. import _ultralytics as ul
 
 __all__ = ["Parity", "export_with_ultralytics", "onnx_session", "parity_check"]
 
 
 def export_with_ultralytics(model: torch.nn.Module, workdir: Path, name: str = "model", **args) -> str:
     """Export an in-memory model with Ultralytics' Exporter into ``workdir/<name>.<ext>``; returns the path."""
-    from ultralytics.engine.exporter import Exporter
-    from ultralytics.utils import DEFAULT_CFG_DICT
-
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    model.pt_path = str(workdir / f"{name}.pt")  # the exporter names its output after this
-    model.task = getattr(model, "task", None) or "detect"
-    if not isinstance(getattr(model, "args", None), dict):
-        model.args = {**DEFAULT_CFG_DICT, "task": "detect"}
-    overrides = {"format": "onnx", "opset": 17, "simplify": True, "verbose": False, **args, "mode": "export"}
-    return str(Exporter(overrides=overrides)(model=model))
+    overrides = {"format": "onnx", "opset": 17, "simplify": True, "verbose": False, **args}
+    return ul.export_model(model, workdir / f"{name}.pt", overrides)
 
 
 def onnx_session(path: str | Path, device: str | torch.device = "cpu"):
@@ -50,9 +45,6 @@ class Parity:
     max_box_diff_px: float
     images: int
     provider: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
     def __str__(self) -> str:
         verdict = "agree" if self.boxes_agree else "DIFFER"
@@ -78,15 +70,10 @@ def parity_check(
 ) -> Parity:
     """Run the same letterboxed images through PyTorch (fp32) and ONNX Runtime and compare the
     raw head outputs and the boxes after NMS."""
-    from ultralytics.data.augment import LetterBox
-    from ultralytics.utils import nms
-
     sess = onnx_session(onnx_path)
     inp = sess.get_inputs()[0]
     fixed_batch = inp.shape[0] if isinstance(inp.shape[0], int) else None
-    lb = LetterBox(new_shape=(imgsz, imgsz), auto=False, stride=32)
-    x = np.stack([lb(image=im) for im in images])[..., ::-1].transpose(0, 3, 1, 2)
-    x = np.ascontiguousarray(x, dtype=np.float32) / 255
+    x = ul.letterbox_batch(images, imgsz).astype(np.float32) / 255
     net = model.float().eval()
     outs_t, outs_o = [], []
     chunks = [x[i : i + 1] for i in range(len(x))] if fixed_batch == 1 else [x]
@@ -99,8 +86,8 @@ def parity_check(
         raise ValueError(f"ONNX output shape {yo.shape} differs from PyTorch output shape {yt.shape}")
     abs_diff = float(np.abs(yo - yt).max())
     rel_diff = abs_diff / max(float(np.abs(yt).max()), 1e-12)
-    dt = nms.non_max_suppression(torch.from_numpy(yt), conf, iou, end2end=end2end)
-    do = nms.non_max_suppression(torch.from_numpy(yo), conf, iou, end2end=end2end)
+    dt = ul.non_max_suppression(torch.from_numpy(yt), conf, iou, end2end=end2end)
+    do = ul.non_max_suppression(torch.from_numpy(yo), conf, iou, end2end=end2end)
     n_t, n_o = sum(len(d) for d in dt), sum(len(d) for d in do)
     agree, max_box = n_t == n_o, 0.0
     for a, b in zip(dt, do):

@@ -2,7 +2,8 @@
 
 Options from the ELA paper (arXiv 2605.18848), each off by default:
 
-- ``lobe``: a Memory Lobe on every layer: out = x + ffn_out + lobe(ffn_out) (see lobe.py).
+- ``lobe``: a Memory Lobe on every layer: out = x + ffn_out + lobe(ffn_out) (see lobe.py);
+  ``add_memory_lobes`` / ``remove_memory_lobes`` plug lobes into or out of any model's ELA layers.
 - ``moe``: the FFN is a mixture of experts with the routing-score bias (see moe.py), e.g.
   ``moe: {experts: 4, top_k: 2, bias: outside}``.
 - ``hyperlink``: the Hyper-Link residual pathway. Each layer is one whole transform
@@ -20,11 +21,11 @@ import torch
 import torch.nn as nn
 from ultralytics.nn.modules import Conv
 
-from .attention import ELAttention
+from .elattention import ELAttention
 from .lobe import MemoryLobe
 from .moe import MoEFFN
 
-__all__ = ["ELABlock", "ELALayer", "GatedFFN", "heads_for"]
+__all__ = ["ELABlock", "ELALayer", "GatedFFN", "add_memory_lobes", "heads_for", "remove_memory_lobes"]
 
 
 def heads_for(channels: int, head_dim: int) -> int:
@@ -176,3 +177,26 @@ class ELABlock(nn.Module):
                 states.append(h)
             b = states[-1]
         return self.cv2(torch.cat((a, b), 1))
+
+
+def add_memory_lobes(model: nn.Module) -> int:
+    """Give every ELA layer of ``model`` that has none a (zero-initialised) Memory Lobe; returns how many."""
+    n = 0
+    for m in model.modules():
+        if isinstance(m, ELALayer) and m.lobe is None:
+            ref = next(m.parameters())
+            a = m.attn
+            m.lobe = MemoryLobe(a.num_heads * a.head_dim, a.num_heads, a.kernel, a.key_dim / a.head_dim, a.backend)
+            m.lobe.to(ref.device, ref.dtype)
+            n += 1
+    return n
+
+
+def remove_memory_lobes(model: nn.Module) -> int:
+    """Remove every Memory Lobe; returns how many were removed."""
+    n = 0
+    for m in model.modules():
+        if isinstance(m, ELALayer) and m.lobe is not None:
+            m.lobe = None
+            n += 1
+    return n

@@ -4,16 +4,17 @@ In a layer whose residual update is Δx = ffn_out (x_k = x_{k−1} + Δx), the l
 all positions of Δx and adds the result: out = x + ffn_out + lobe(ffn_out), with
 lobe(Δx) = ELA(Q Δx, K Δx, V Δx) projected back to C channels. Its output projection starts at
 zero, so a lobe added to a trained model leaves it unchanged until it is trained; removing it
-restores the model without it (``add_memory_lobes`` / ``remove_memory_lobes``).
+restores the model without it (``add_memory_lobes`` / ``remove_memory_lobes`` in block.py, which
+walk the ELA layers that own the lobes).
 """
 
 from __future__ import annotations
 
 import torch.nn as nn
 
-from .attention import ELAttention
+from .elattention import ELAttention
 
-__all__ = ["MemoryLobe", "add_memory_lobes", "remove_memory_lobes"]
+__all__ = ["MemoryLobe"]
 
 
 class MemoryLobe(ELAttention):
@@ -24,29 +25,3 @@ class MemoryLobe(ELAttention):
                  backend: str = "auto"):  # fmt: skip
         super().__init__(dim, num_heads, kernel, attn_ratio, backend, positional=False)
         nn.init.zeros_(self.proj.bn.weight)  # proj is Conv+BN: a zero BN scale makes the lobe output 0
-
-
-def add_memory_lobes(model: nn.Module) -> int:
-    """Give every ELA layer of ``model`` that has none a (zero-initialised) Memory Lobe; returns how many."""
-    from .block import ELALayer
-
-    n = 0
-    for m in model.modules():
-        if isinstance(m, ELALayer) and m.lobe is None:
-            ref = next(m.parameters())
-            m.lobe = MemoryLobe(m.attn.num_heads * m.attn.head_dim, m.attn.num_heads, m.attn.kernel,
-                                m.attn.key_dim / m.attn.head_dim, m.attn.backend).to(ref.device, ref.dtype)  # fmt: skip
-            n += 1
-    return n
-
-
-def remove_memory_lobes(model: nn.Module) -> int:
-    """Remove every Memory Lobe; returns how many were removed."""
-    from .block import ELALayer
-
-    n = 0
-    for m in model.modules():
-        if isinstance(m, ELALayer) and m.lobe is not None:
-            m.lobe = None
-            n += 1
-    return n

@@ -1,40 +1,20 @@
-"""The model zoo's measured sizes, and the YAML headers that record them."""
+"""The measured sizes recorded in the model zoo's YAML headers (written by tools/measure_models.py)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from ..nn.tasks import YOLOLATDetectionModel, load_model_yaml
-from .models import count_params, model_gflops
+from . import REPO
 
-__all__ = ["HEADER_BEGIN", "header_sizes", "measure_yaml", "write_header", "zoo_files"]
+__all__ = ["HEADER_BEGIN", "header_sizes", "write_header", "zoo_files"]
 
 HEADER_BEGIN = "# measured by tools/measure_models.py (nc=80, 640x640 input, FLOPs by torch FlopCounterMode):"
 _LINE = re.compile(r"^#\s+(?P<scale>\w+): (?P<params>[\d,]+) parameters, (?P<gflops>[\d.]+) GFLOPs\s*$")
 
 
-def zoo_files(cfg_dir: Path) -> list[Path]:
+def zoo_files(cfg_dir: Path = REPO / "cfg" / "models") -> list[Path]:
     return sorted(Path(cfg_dir).glob("yolo-lat*.yaml"))
-
-
-def _scales(path: Path) -> list[str]:
-    d = load_model_yaml(path)
-    if d.get("scale") and len(d.get("scales", {})) == 1:
-        return [d["scale"]]
-    return list(d.get("scales", {})) or [""]
-
-
-def measure_yaml(path: Path, imgsz: int = 640) -> dict[str, dict]:
-    """{scale: {"params": int, "gflops": float}} for every scale of a model YAML."""
-    out = {}
-    for scale in _scales(path):
-        d = load_model_yaml(path)
-        if scale:
-            d["scale"] = scale
-        model = YOLOLATDetectionModel(d, verbose=False)
-        out[scale] = {"params": count_params(model), "gflops": round(model_gflops(model, imgsz), 2)}
-    return out
 
 
 def header_sizes(path: Path) -> dict[str, int]:

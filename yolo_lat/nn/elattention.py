@@ -1,4 +1,7 @@
-"""ELA attention over feature maps: global attention across all H·W positions in O(H·W)."""
+"""``ELAttention``: ELA over feature maps, global attention across all H·W positions in O(H·W).
+
+(Named for its class: ``yolo_lat/ela/`` holds the attention mathematics it calls.)
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,123 @@
+"""Accuracy at equal budget: train several models with one schedule and seed on ``shapes``,
+evaluate each with the COCO evaluation, and record every run as it lands.
+
+Each run writes ``<out_dir>/<model>_s<seed>.json``: the exact command, the per-epoch
+validation curve (from Ultralytics' results.csv), the final COCO statistics (pycocotools, via
+``yolo-lat val``), parameters and wall time. Runs already recorded are skipped, so an
+interrupted campaign resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from yolo_lat.bench.common import write_json
+from yolo_lat.bench.models import PAPER_OPTION_MODELS, SMALL_MODELS, count_params
+from yolo_lat.data.registry import dataset_train_defaults
+
+from . import RESULTS
+
+__all__ = ["ABLATION_MODELS", "ACCURACY_MODELS", "RUNS_DIR", "load_runs", "mean_ap", "run_campaign", "run_one", "runs_by_model",
+           "schedule"]  # fmt: skip
+
+# the equal-budget comparison and the paper-options ablation share the runs: a (model, seed)
+# trained once serves both
+ACCURACY_MODELS = list(SMALL_MODELS)
+ABLATION_MODELS = ["yolo-lat-n", *PAPER_OPTION_MODELS]
+RUNS_DIR = RESULTS / "shapes_runs"
+
+
+def schedule(data: str = "shapes") -> dict:
+    """The main job's schedule, ``train_defaults`` of ``data`` in datasets.yaml, stated in full in
+    every command so that every model gets exactly the same one."""
+    return {"data": data, **dataset_train_defaults(data), "workers": 0, "plots": False}
+
+
+def _model_arg(name: str) -> str:
+    return name if name.endswith((".yaml", ".pt")) else f"{name}.yaml"
+
+
+def _yolo_lat(mode: str, args: dict, what: str) -> list[str]:
+    """Run ``yolo-lat <mode> key=value ...`` in a fresh interpreter; returns the command as typed."""
+    cmd = ["yolo-lat", mode, *(f"{k}={v}" for k, v in args.items())]
+    proc = subprocess.run([sys.executable, "-m", "yolo_lat.cli", *cmd[1:]], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what} failed: {proc.stderr.strip().splitlines()[-1:]}")
+    return cmd
+
+
+def _curve(results_csv: Path) -> list[dict]:
+    with results_csv.open() as f:
+        return [{k.strip(): float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(f)]
+
+
+def run_one(model: str, seed: int, out_dir: Path, project: Path, overrides: dict | None = None) -> dict:
+    """Train ``model`` with the schedule (updated by ``overrides``) and ``seed``, then validate it;
+    returns (and writes) the record."""
+    from yolo_lat import YOLOLAT
+
+    sched = {**schedule(), **(overrides or {})}
+    name = f"{Path(model).stem}_s{seed}"
+    t0 = time.time()
+    cmd = _yolo_lat("train", {"model": _model_arg(model), **sched, "seed": seed, "project": project,
+                     "name": name, "exist_ok": True}, f"training {name}")  # fmt: skip
+    wall = time.time() - t0
+    run = project / name
+    val_cmd = _yolo_lat("val", {"model": run / "weights" / "best.pt", "data": sched["data"],
+                         "imgsz": sched["imgsz"], "batch": 16, "conf": 0.001, "project": project,
+                         "name": f"{name}_val", "exist_ok": True, "plots": False}, f"validating {name}")  # fmt: skip
+    coco = json.loads((project / f"{name}_val" / "coco_eval.json").read_text())
+    record = {
+        "model": model,
+        "seed": seed,
+        "command": shlex.join(cmd),
+        "val_command": shlex.join(val_cmd),
+        "train_wall_s": round(wall, 1),
+        "threads": os.environ.get("YOLO_LAT_THREADS") or os.cpu_count(),
+        "params": count_params(YOLOLAT(run / "weights" / "best.pt").model),
+        "curve": _curve(run / "results.csv"),
+        "coco": {k: v for k, v in coco.items() if k != "ground_truth_generated"},
+    }
+    write_json(record, Path(out_dir) / f"{name}.json")
+    return record
+
+
+def load_runs(out_dir: Path = RUNS_DIR) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(Path(out_dir).glob("*_s*.json"))]
+
+
+def runs_by_model(runs: list[dict]) -> dict[str, list[dict]]:
+    """{model: its records, one per seed}."""
+    out: dict[str, list[dict]] = {}
+    for r in runs:
+        out.setdefault(r["model"], []).append(r)
+    return out
+
+
+def mean_ap(runs: list[dict]) -> float:
+    """mAP50-95 (pycocotools) averaged over the given records."""
+    return statistics.mean(r["coco"]["AP"] for r in runs)
+
+
+def run_campaign(models: list[str], seeds: list[int], out_dir: Path, project: Path,
+                 log: Callable[[str], None] = print) -> list[dict]:  # fmt: skip
+    """Every (model, seed) not yet recorded in ``out_dir``, one after the other."""
+    done = {(r["model"], r["seed"]) for r in load_runs(out_dir)}
+    for seed in seeds:
+        for model in models:
+            if (model, seed) in done:
+                continue
+            log(f"training {model} seed {seed} ...")
+            rec = run_one(model, seed, out_dir, project)
+            log(f"  {model} seed {seed}: AP {rec['coco']['AP']:.4f}, AP50 {rec['coco']['AP50']:.4f}, "
+                f"{rec['train_wall_s'] / 60:.1f} min")  # fmt: skip
+    return load_runs(out_dir)
