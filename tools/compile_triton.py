@@ -20,39 +20,44 @@ import time
 
 os.environ.pop("TRITON_INTERPRET", None)  # the real compiler, not the interpreter
 
+import torch  # noqa: E402
 import triton  # noqa: E402
 import triton.language as tl  # noqa: E402
 from triton.backends.compiler import GPUTarget  # noqa: E402
 from triton.compiler import ASTSource  # noqa: E402
 
-from yolo_lat.ela.kernel_maps import KernelFamily  # noqa: E402
-from yolo_lat.ela.triton import programs  # noqa: E402
+from yolo_lat.ela.triton import launch, programs  # noqa: E402
 
-PROGRAMS = ("fwd_state", "fwd_out", "bwd_state", "bwd_dq", "bwd_dk", "bwd_dv")
-FAMILIES = (KernelFamily.HADAMARD_EXP, KernelFamily.SUM_SQEUCLID, KernelFamily.SUB_SQEUCLID, KernelFamily.FEATURES)
-CONSTEXPRS = ("FAMILY", "BLOCK_L", "BLOCK_D", "BLOCK_E", "ACC", "PRECISION")
-INTS = {"H", "L", "D", "DV", "SEG_LEN", "NSEG", "ND", "NE"}
+# (program, extra compile-time arguments): the fused forward with and without the state write
+PROGRAMS = (("fwd_fused", {"STORE_STATE": True}), ("fwd_fused", {"STORE_STATE": False}), ("fwd_state", {}),
+            ("fwd_out", {}), ("bwd_q", {}), ("bwd_kv", {}))  # fmt: skip
+FAMILIES = launch.FAMILIES
+INTS = {"H", "L", "D", "DV", "NSTATE", "NGRAD", "SEG_LEN", "NSEG", "NPROG"}
 IO = {"Q", "K", "V", "O", "DO", "DQ", "DK", "DV_OUT"}  # tensors in the caller's dtype; the rest are fp32/fp64
-# input pointer type, accumulator, tl.dot precision: as the launcher chooses them
-DTYPES = {"fp16": ("*fp16", tl.float32, "tf32"), "bf16": ("*bf16", tl.float32, "tf32"),
-          "fp32": ("*fp32", tl.float32, "ieee"), "fp64": ("*fp64", tl.float64, "ieee")}  # fmt: skip
+COUNTERS = {"COUNT"}  # int32 counters of the in-kernel combine
+DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32, "fp64": torch.float64}
+_PTR = {torch.float16: "*fp16", torch.bfloat16: "*bf16", torch.float32: "*fp32", torch.float64: "*fp64"}
 
 
-def compile_program(fn, family: int, dtype: str, arch: int) -> None:
-    """Compile one program for ``sm_<arch>``; raises whatever the compiler raises."""
-    ptr, acc, precision = DTYPES[dtype]
-    acc_ptr = "*fp64" if acc is tl.float64 else "*fp32"
+def compile_program(name: str, extra: dict, family: int, dtype: str, arch: int, d: int = 32, dv: int = 32) -> None:
+    """Compile one program for ``sm_<arch>`` with the compile-time arguments the launcher would
+    pass for (d, dv) inputs of ``dtype``; raises whatever the compiler raises."""
+    fn = getattr(programs, name)
+    tdt = DTYPES[dtype]
+    cfg = launch.config(int(family), d, dv, (tdt, tdt, tdt), False)
+    const = {k: v for k, v in {**cfg.meta, **cfg.dot, **extra}.items() if k != "num_warps"}
     sig = {}
-    for name in fn.arg_names:
-        if name in CONSTEXPRS:
-            sig[name] = "constexpr"
-        elif name.startswith("stride") or name in INTS:
-            sig[name] = "i32"
+    for arg in fn.arg_names:
+        if arg in const:
+            sig[arg] = "constexpr"
+        elif arg.startswith("stride") or arg in INTS:
+            sig[arg] = "i32"
+        elif arg in COUNTERS:
+            sig[arg] = "*i32"
         else:
-            sig[name] = ptr if name in IO else acc_ptr
-    const = {"FAMILY": int(family), "BLOCK_L": 32 if acc is tl.float64 else 64, "BLOCK_D": 32, "BLOCK_E": 32,
-             "ACC": acc, "PRECISION": precision}  # fmt: skip
-    triton.compile(ASTSource(fn, sig, const), target=GPUTarget("cuda", arch, 32), options={"num_warps": 4})
+            sig[arg] = _PTR[tdt] if arg in IO else _PTR[cfg.acc]
+    const = {k: v for k, v in const.items() if k in fn.arg_names}
+    triton.compile(ASTSource(fn, sig, const), target=GPUTarget("cuda", arch, 32), options={"num_warps": cfg.num_warps})
 
 
 _PLAIN_INT = 3  # a plain int global: the GPU compiler must refuse it (the bug the interpreter hid)
@@ -85,12 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     t0, failures, n = time.time(), [], 0
     for dtype in dtypes:
         for family in FAMILIES:
-            for name in PROGRAMS:
+            for name, extra in PROGRAMS:
                 n += 1
                 try:
-                    compile_program(getattr(programs, name), family, dtype, args.arch)
+                    compile_program(name, extra, family, dtype, args.arch)
                 except Exception as exc:  # report every failure, not only the first
-                    failures.append(f"{name} {family.name} {dtype}: {' '.join(str(exc).split())[:300]}")
+                    failures.append(f"{name}{extra or ''} {family.name} {dtype}: {' '.join(str(exc).split())[:300]}")
     for f in failures:
         print(f"FAILED {f}", file=sys.stderr)
     print(f"sm_{args.arch}: {n - len(failures)} of {n} programs compiled in {time.time() - t0:.0f} s")

@@ -2,7 +2,9 @@
 # Everything that needs a GPU, each step writing JSON under benchmarks/results/ with device,
 # driver and library versions:
 #   tests      the ELA tests with Triton compiled for CUDA (fp32/fp64/fp16/bf16)  -> gpu_tests.json
-#   attention  the attention benchmark (Triton vs torch vs SDPA/FlashAttention)    -> attention_cuda.json
+#   attention  the attention benchmark (Triton vs torch vs SDPA/FlashAttention; eager and
+#              CUDA-graph replay; detector sizes channel-first)                     -> attention_cuda.json
+#              and the fused/split forward cutover                                  -> attention_cutover_cuda.json
 #   train      training throughput, AMP, imgsz 640                                   -> train_throughput_cuda.json
 #   detectors  the detector benchmark (torch fp32/fp16, CUDA graphs, ORT, TensorRT)  -> detectors_cuda.json
 #              (tools/benchmark.py: what `yolo-lat benchmark` measures, written into benchmarks/)
@@ -45,8 +47,16 @@ for step in "${steps[@]}"; do
       $T python3 tools/gpu_checks.py 2>&1 | tail -5
       keep benchmarks/results/gpu_tests.json ;;
     attention)
-      $T python3 tools/bench_attention.py --device cuda ${ATTENTION_ARGS:-} 2>&1 | tail -30
-      keep benchmarks/results/attention_cuda.json benchmarks/attention_cuda.png ;;
+      # the Triton programs built for this GPU and checked against the oracle first (fp32/bf16/...)
+      $T python3 -m pytest -q -p no:cacheprovider tests/ela/test_triton_launches.py tests/ela/test_attention.py 2>&1 | tail -3
+      # every shape, detector sizes in their channel-first layout first; eager and CUDA-graph replay
+      $T python3 tools/bench_attention.py --device cuda ${ATTENTION_ARGS:-} 2>&1 | tail -40
+      # the fused (one launch) / split forward cutover that launch.SEGMENT_ROWS encodes
+      $T python3 tools/bench_attention.py --device cuda --cases detector --methods ela_triton_fused,ela_triton_split \
+        --out benchmarks/results/attention_cutover_cuda.json --plot benchmarks/attention_cutover_cuda.png \
+        ${ATTENTION_ARGS:-} 2>&1 | tail -15
+      keep benchmarks/results/attention_cuda.json benchmarks/attention_cuda.png \
+        benchmarks/results/attention_cutover_cuda.json benchmarks/attention_cutover_cuda.png ;;
     train)
       $T python3 tools/train_throughput.py --device cuda --imgsz 640 --batch 32 2>&1 | tail -8
       keep benchmarks/results/train_throughput_cuda.json ;;

@@ -1,9 +1,9 @@
 #!/usr/bin/env python
-"""Regenerate the README's results section (and the plots it shows) from the committed files under
-benchmarks/: the prose of benchmarks/results_section.md, filled from benchmarks/results/.
+"""Regenerate the results section of benchmarks/README.md (and the plots it shows) from the committed
+files under benchmarks/: the prose of benchmarks/results_section.md, filled from benchmarks/results/.
 
-python tools/make_readme.py           # rewrite README.md between its results markers
-python tools/make_readme.py --check   # only compare: exit 1 if README.md is not what the results give
+python tools/make_readme.py           # rewrite benchmarks/README.md between its results markers
+python tools/make_readme.py --check   # only compare: exit 1 if it is not what the results give
 """
 
 import argparse
@@ -21,9 +21,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     changed = update_readme(check=args.check)
     if args.check:
-        print("README.md results section is stale: run python tools/make_readme.py" if changed else "up to date")
+        print("benchmarks/README.md results section is stale: run python tools/make_readme.py" if changed else "up to date")
         return int(changed)
-    print("README.md results section regenerated" + ("" if changed else " (unchanged)"))
+    print("benchmarks/README.md results section regenerated" + ("" if changed else " (unchanged)"))
     return 0
 
 

@@ -15,8 +15,17 @@ def run_cli(*args, cwd=None):
     )
 
 
-def test_console_script_installed():
-    assert shutil.which("yolo-lat") is not None
+def test_console_script_runs():
+    """The installed `yolo-lat` entry point (beside this interpreter) runs and reports its version."""
+    from pathlib import Path
+
+    from yolo_lat import __version__
+
+    script = Path(sys.executable).with_name("yolo-lat")
+    exe = str(script) if script.is_file() else shutil.which("yolo-lat")
+    assert exe, f"no yolo-lat console script beside {sys.executable} or on PATH: is the package installed?"
+    proc = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"yolo-lat {__version__}"
 
 
 def test_parse_key_values():

@@ -1,4 +1,4 @@
-"""README generation: every placeholder of benchmarks/results_section.md has a value from the committed
+"""Results-section generation (benchmarks/README.md): every placeholder of benchmarks/results_section.md has a value from the committed
 results, and the section is replaced between the markers, nothing else."""
 
 import shutil
@@ -13,7 +13,7 @@ def test_every_placeholder_is_filled_from_the_committed_results():
 
 def test_update_readme_replaces_only_the_section(tmp_path):
     shutil.copytree(REPO / "benchmarks", tmp_path / "benchmarks")
-    readme = tmp_path / "README.md"
+    readme = tmp_path / "benchmarks" / "README.md"
     readme.write_text(f"# title\n\n{BEGIN}\nstale\n{END}\n\n## after\n")
     assert update_readme(tmp_path, check=True) and "stale" in readme.read_text()  # check writes nothing
     assert update_readme(tmp_path)

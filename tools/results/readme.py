@@ -1,5 +1,6 @@
-"""The README's results section: ``benchmarks/results_section.md`` (the prose, with ``${name}``
-placeholders) filled with tables and figures computed from the committed files under ``benchmarks/``."""
+"""The full results section of ``benchmarks/README.md``: ``benchmarks/results_section.md`` (the prose,
+with ``${name}`` placeholders) filled with tables and figures computed from the committed files under
+``benchmarks/``. The top-level README.md keeps a short summary that links there."""
 
 from __future__ import annotations
 
@@ -116,9 +117,9 @@ def _replace_section(text: str, section: str) -> str:
 
 
 def update_readme(repo: Path = REPO, check: bool = False) -> bool:
-    """Regenerate README.md's results section (and the plots); returns whether the README changed.
+    """Regenerate benchmarks/README.md's results section (and the plots); returns whether it changed.
     With ``check``, only compare: nothing is written."""
-    readme = repo / "README.md"
+    readme = repo / "benchmarks" / "README.md"
     text = readme.read_text()
     new = _replace_section(text, results_section(repo))
     if not check:

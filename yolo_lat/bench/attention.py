@@ -1,7 +1,11 @@
 """Attention benchmark: ELA (Triton, torch) vs softmax (SDPA, FlashAttention) vs the quadratic oracle.
 
 For each shape (B, H, L, D) and method it measures the median and p90 time of the forward and
-of forward+backward, and the peak extra memory of the forward. The floor is the time to move
+of forward+backward, the peak extra memory of the forward and, on a GPU, the forward replayed
+from a CUDA graph (``forward_graph``: launch overhead removed; the eager figure includes it).
+Detector-size cases use the channel-first layout of a feature-map layer (``layout="BHDL"``: q, k, v
+are views of one (B, H, 2D + Dv, L) tensor and ELA writes o as (B, H, Dv, L)); the softmax
+baselines get the transposed views they need. The floor is the time to move
 the bytes that any attention must move once — read q, k, v and write o (forward); additionally
 read do, o and write dq, dk, dv (backward) — at the measured device copy bandwidth; the
 achieved fraction of bandwidth is floor / time.
@@ -22,11 +26,26 @@ from .common import environment, measure_copy_bandwidth, peak_memory_bytes, time
 from .plots import plot_attention
 from .tables import attention_markdown
 
-__all__ = ["METHODS", "Case", "attention_markdown", "cpu_cases", "gpu_cases", "run_benchmark", "save", "speedups"]
+__all__ = [
+    "CUTOVER_METHODS",
+    "METHODS",
+    "Case",
+    "attention_markdown",
+    "cpu_cases",
+    "detector_cases",
+    "gpu_cases",
+    "graph_replay_ms",
+    "run_benchmark",
+    "save",
+    "speedups",
+]
 
 LOGGER = logging.getLogger("yolo_lat.bench")
 
 METHODS = ("ela_triton", "ela_torch", "sdpa", "flash", "quadratic")
+# the two Triton forwards forced (one launch per batch·head / L-segments + persistent output):
+# ``--methods ela_triton_fused,ela_triton_split`` measures the cutover launch.SEGMENT_ROWS sets
+CUTOVER_METHODS = ("ela_triton_fused", "ela_triton_split")
 
 
 @dataclass(frozen=True)
@@ -36,10 +55,12 @@ class Case:
     length: int
     d: int
     dtype: str = "float32"
+    layout: str = "BHLD"  # or "BHDL": channel-first views, as the detector's ELA layer passes them
 
     @property
     def label(self) -> str:
-        return f"B{self.b} H{self.h} L{self.length} D{self.d} {self.dtype}"
+        tail = " channel-first" if self.layout == "BHDL" else ""
+        return f"B{self.b} H{self.h} L{self.length} D{self.d} {self.dtype}{tail}"
 
 
 def cpu_cases() -> list[Case]:
@@ -58,7 +79,14 @@ def gpu_cases() -> list[Case]:
         cases += [Case(16, 4, n, 64, dtype) for n in (1024, 4096, 16384, 65536)]
         cases += [Case(8, 8, n, 32, dtype) for n in (16384, 65536)]
         cases += [Case(16, 8, 4096, 16, dtype)]
-    return cases
+    return detector_cases() + cases
+
+
+def detector_cases(dtype: str = "bfloat16") -> list[Case]:
+    """The attention of yolo-lat's ELA layers at 640 (P5 / P4 / P3: L = 400 / 1,600 / 6,400),
+    batch 1 and 16, in the layer's channel-first layout."""
+    shapes = [(4, 400, 64), (8, 1600, 32), (8, 6400, 32)]
+    return [Case(b, h, n, d, dtype, "BHDL") for b in (1, 16) for h, n, d in shapes]
 
 
 def io_bytes(case: Case, backward: bool) -> int:
@@ -70,16 +98,44 @@ def io_bytes(case: Case, backward: bool) -> int:
 
 def _make_inputs(case: Case, device: torch.device, grad: bool) -> tuple[torch.Tensor, ...]:
     gen = torch.Generator(device=device).manual_seed(0)
-    shape = (case.b, case.h, case.length, case.d)
     dtype = getattr(torch, case.dtype)
+    if case.layout == "BHDL":  # views of one (B, H, 3D, L) tensor, as the layer's 1×1 conv makes
+        qkv = torch.randn(case.b, case.h, 3 * case.d, case.length, generator=gen, device=device, dtype=dtype) * 0.5
+        return qkv.requires_grad_(grad).split(case.d, dim=2)
+    shape = (case.b, case.h, case.length, case.d)
     return tuple(
         (torch.randn(shape, generator=gen, device=device, dtype=dtype) * 0.5).requires_grad_(grad) for _ in range(3)
     )
 
 
-def _method_fn(method: str) -> Callable[..., torch.Tensor]:
+def _method_fn(method: str, layout: str = "BHLD") -> Callable[..., torch.Tensor]:
+    cf = layout == "BHDL"
+    if method.startswith("ela_triton"):
+        return _ela_triton_fn(method, cf)
+    fn = _plain_method_fn(method)
+    if not cf:
+        return fn
+    # the baselines take (B, H, L, D): transposed views in, and the result transposed back
+    return lambda q, k, v: fn(q.transpose(-1, -2), k.transpose(-1, -2), v.transpose(-1, -2)).transpose(-1, -2)
+
+
+def _ela_triton_fn(method: str, cf: bool) -> Callable[..., torch.Tensor]:
     if method == "ela_triton":
-        return lambda q, k, v: ela_attention(q, k, v, backend="triton")
+        return lambda q, k, v: ela_attention(q, k, v, backend="triton", channels_first=cf)
+    from ..ela.triton import ela_triton, launch
+
+    def forced(q, k, v):
+        length = q.shape[-1] if cf else q.shape[-2]
+        if method == "ela_triton_fused":
+            segments = 1
+        else:
+            segments = max(2, launch.choose_segments(length, q.shape[0] * q.shape[1], q.device))
+        return ela_triton(q, k, v, 0, segments, cf)
+
+    return forced
+
+
+def _plain_method_fn(method: str) -> Callable[..., torch.Tensor]:
     if method == "ela_torch":
         return lambda q, k, v: ela_attention(q, k, v, backend="torch")
     if method == "quadratic":
@@ -94,12 +150,32 @@ def _method_fn(method: str) -> Callable[..., torch.Tensor]:
                 return F.scaled_dot_product_attention(q, k, v)
 
         return flash
-    raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
+    raise ValueError(f"unknown method {method!r}; expected one of {METHODS + CUTOVER_METHODS}")
+
+
+def graph_replay_ms(fn: Callable[[], object], device: torch.device, budget_s: float, min_runs: int) -> dict | None:
+    """Median time of ``fn`` replayed from a CUDA graph (None off CUDA, or where capture fails)."""
+    if device.type != "cuda":
+        return None
+    try:
+        side = torch.cuda.Stream(device)
+        side.wait_stream(torch.cuda.current_stream(device))
+        with torch.cuda.stream(side):
+            for _ in range(3):  # warm-up outside the capture: compilation, workspaces, counters
+                fn()
+        torch.cuda.current_stream(device).wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            fn()
+    except RuntimeError as exc:  # report, do not fail the run
+        LOGGER.warning("CUDA graph capture failed: %s", exc)
+        return None
+    return time_callable(graph.replay, device, min_runs=min_runs, budget_s=budget_s)
 
 
 def skip_reason(method: str, case: Case, device: torch.device, mem_budget: int) -> str | None:
     """Why a (method, case) pair is not run, or None."""
-    if method == "ela_triton":
+    if method.startswith("ela_triton"):
         if not triton_available():
             return "Triton not installed"
         if device.type != "cuda":
@@ -130,19 +206,23 @@ def _softmax_flops(case: Case) -> float:
 
 
 def run_case(method: str, case: Case, device: torch.device, budget_s: float, min_runs: int) -> dict:
-    fn = _method_fn(method)
+    fn = _method_fn(method, case.layout)
     out: dict = {}
     inputs = _make_inputs(case, device, grad=False)
     with torch.no_grad():
         out["forward"] = time_callable(lambda: fn(*inputs), device, min_runs=min_runs, budget_s=budget_s)
         out["forward_peak_bytes"] = peak_memory_bytes(lambda: fn(*inputs), device)
+        graph = graph_replay_ms(lambda: fn(*inputs), device, budget_s, min_runs)
+        if graph is not None:
+            out["forward_graph"] = graph
     inputs = None  # free before the backward inputs are made
     qg, kg, vg = _make_inputs(case, device, grad=True)
+    leaves = (qg, kg, vg) if case.layout == "BHLD" else (qg._base,)  # the views' (B, H, 3D, L) tensor
     do = torch.randn_like(vg)
 
     def fwd_bwd():
         o = fn(qg, kg, vg)
-        torch.autograd.grad(o, (qg, kg, vg), do)
+        torch.autograd.grad(o, leaves, do)
 
     out["forward_backward"] = time_callable(fwd_bwd, device, min_runs=min_runs, budget_s=budget_s)
     out["forward_backward_peak_bytes"] = peak_memory_bytes(fwd_bwd, device)
@@ -163,7 +243,9 @@ def _run_row(row: dict, method: str, case: Case, dev: torch.device, budget_s: fl
         if dev.type == "cuda":
             torch.cuda.empty_cache()
         return
-    for key, backward in (("forward", False), ("forward_backward", True)):
+    for key, backward in (("forward", False), ("forward_graph", False), ("forward_backward", True)):
+        if key not in row:
+            continue
         floor_ms = io_bytes(case, backward) / (bandwidth["gb_per_s"] * 1e9) * 1e3
         row[key]["floor_ms"] = floor_ms
         row[key]["bandwidth_fraction"] = floor_ms / row[key]["median_ms"]

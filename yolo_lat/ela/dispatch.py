@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from .kernel_maps import KernelFamily, get_kernel
 from .linear import linear_attention
 from .quadratic import quadratic_attention
-from .tracing import exporting, interpreting
+from .tracing import compiling, exporting, interpreting
 
 __all__ = ["BACKENDS", "ela_attention", "resolve_backend", "triton_available"]
 
@@ -61,7 +61,7 @@ def resolve_backend(backend: str, device: torch.device, causal: bool = False) ->
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; expected one of {list(BACKENDS)}")
     if backend == "auto":
-        if exporting():
+        if exporting() and not compiling():  # torch.compile keeps the Triton path as a custom op
             return "torch"
         use_triton = triton_available() and device.type == "cuda" and not causal
         return "triton" if use_triton else "torch"
@@ -83,6 +83,7 @@ def ela_attention(
     kernel: str = "hadamard_exp",
     causal: bool = False,
     backend: str = "auto",
+    channels_first: bool = False,
 ) -> torch.Tensor:
     """Exact Linear Attention (arXiv 2605.18848).
 
@@ -100,29 +101,64 @@ def ela_attention(
         causal: attend to j ≤ i only.
         backend: ``auto`` (Triton for CUDA tensors when Triton imports, torch otherwise and
             always torch while tracing/exporting), ``torch``, ``triton`` or ``quadratic``.
+        channels_first: q, k are (B, H, D, L), v is (B, H, Dv, L) and so is the result, as a
+            feature-map layer stores them; the Triton programs read and write that layout in
+            place (no transpose, no copy), the other backends work on transposed views.
 
     Returns:
-        (B, H, L, Dv) tensor in v's dtype. fp16/bf16 inputs are accumulated in fp32.
+        (B, H, L, Dv) tensor in v's dtype ((B, H, Dv, L) with ``channels_first``). fp16/bf16
+        inputs are accumulated in fp32.
     """
+    if not isinstance(channels_first, bool):
+        raise TypeError(f"channels_first must be a bool, got {type(channels_first).__name__}")
+    if channels_first and all(isinstance(t, torch.Tensor) and t.dim() == 4 for t in (q, k, v)):
+        cf = (q, k, v)
+        q, k, v = (t.transpose(-1, -2) for t in cf)
+    else:
+        cf = None
     if not exporting():  # shapes are fixed while tracing; checking them would only add warnings
         _check_inputs(q, k, v)
     kern = get_kernel(kernel)
     if not isinstance(causal, bool):
         raise TypeError(f"causal must be a bool, got {type(causal).__name__}")
     chosen = resolve_backend(backend, q.device, causal)
+    if chosen == "triton" and not causal and kern.family != KernelFamily.SOFTMAX:
+        out = _triton(q, k, v, kern, cf)
+        if out is not None:
+            return out
+    out = _other_backend(q, k, v, kern, causal, chosen)
+    return out.transpose(-1, -2) if cf is not None else out
 
+
+def _other_backend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, kern, causal: bool, chosen: str) -> torch.Tensor:
+    """The quadratic oracle, SDPA (softmax) or the linear torch path, on (B, H, L, D) tensors."""
     if chosen == "quadratic":
         return quadratic_attention(q, k, v, kern, causal)
     if kern.family == KernelFamily.SOFTMAX:
         dt = v.dtype
         return F.scaled_dot_product_attention(q.to(dt), k.to(dt), v, is_causal=causal)
-    if chosen == "triton":
-        if causal:
-            LOGGER.debug("causal ELA has no Triton program yet; using the chunked torch path")
-            return linear_attention(q, k, v, kern, causal=True)
-        from .triton.function import ela_triton
-
-        if kern.family == KernelFamily.FEATURES:
-            return ela_triton(kern.phi(q), kern.psi(k), v, kern.family)
-        return ela_triton(q, k, v, kern.family)
+    if chosen == "triton" and causal:
+        LOGGER.debug("causal ELA has no Triton program yet; using the chunked torch path")
     return linear_attention(q, k, v, kern, causal=causal)
+
+
+def _triton(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, kern, cf: tuple | None) -> torch.Tensor | None:
+    """Bidirectional ELA on the Triton programs, or None when they do not take these widths.
+    ``cf``: the channel-first originals of the (B, H, L, D) views q, k, v, passed on as they are."""
+    from .triton import launch
+    from .triton.function import ela_triton
+
+    if kern.family == KernelFamily.FEATURES:
+        q, k = kern.phi(q), kern.psi(k)
+        if cf is not None:
+            cf = (q.transpose(-1, -2), k.transpose(-1, -2), cf[2])
+    if not launch.supports(q.shape[-1], v.shape[-1]):
+        LOGGER.debug("feature/value width over %d: using the torch path", launch.MAX_BLOCK)
+        return None
+    if compiling():  # a custom operator with a fake implementation: kept whole in the graph
+        from .triton.function import ela_triton_op
+
+        return ela_triton_op(*(cf or (q, k, v)), kern.family, cf is not None)
+    if cf is not None:
+        return ela_triton(*cf, kern.family, channels_first=True)
+    return ela_triton(q, k, v, kern.family)

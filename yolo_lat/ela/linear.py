@@ -13,8 +13,12 @@ m_i = max_d (q_id + M_d) the features
 
 change κ only by the per-row factor exp(m_i), which cancels in the normalisation; one term of
 every denominator equals 1, so nothing overflows and no denominator underflows. The exponent
-q_id + M_d − m_i is formed with an error-free TwoSum so that inputs of magnitude 1e4 keep full
-float32 accuracy. Causal rows use prefix maxima M_d(i) = max_{j≤i} k_jd: the state carries the
+q_id + M_d − m_i is formed exactly, so that inputs of magnitude 1e4 keep full float32 accuracy
+(rounding q + M to float32 costs ~4e-4 relative error at q, k ≈ 1e4): in float64 for float32
+inputs (the sum of two float32 numbers is exact there), with an error-free TwoSum at half scale
+for float64 inputs and in exported graphs. The bidirectional output is computed in chunks of
+query rows whose temporaries stay in cache, so the exact exponent costs about what the plain
+formula's passes over memory do. Causal rows use prefix maxima M_d(i) = max_{j≤i} k_jd: the state carries the
 maximum of all earlier chunks and is rescaled by exp(M_old − M_new) ≤ 1 when it grows, as online
 softmax does. For the squared-Euclidean kernels, q and k are shifted by c (the mean of the first
 keys): ‖q ± k‖² = ‖(q ± c) ± (k − c)‖² exactly, which removes a common offset before the
@@ -66,19 +70,101 @@ def _sq_sign(kernel: Kernel) -> float:
     return 1.0 if kernel.family == KernelFamily.SUM_SQEUCLID else -1.0
 
 
-def _exp_features_inplace(q: torch.Tensor, k: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``hadamard_exp`` features without autograd: the same operations as the autograd path, in
-    the same order (bitwise-identical results), but in place, so that large inputs allocate 5
-    tensors instead of 13 (on CPU each fresh large tensor costs its page faults)."""
-    big_m = k.amax(-2, keepdim=True)
-    ha, hb = q * 0.5, big_m * 0.5
-    s = ha + hb
-    ap = s - hb  # TwoSum: a' = s − b, b' = s − a', err = (a − a') + (b − b')
-    bp = s - ap
-    err = ap.neg_().add_(ha).add_(bp.neg_().add_(hb))
+# elements of a (B, H, rows, D) query chunk of the bidirectional ``hadamard_exp`` output: the
+# exponent's temporaries of one chunk stay in cache instead of making full passes over memory
+_CHUNK_ELEMENTS = 1 << 18
+
+
+def _row_chunk(q: torch.Tensor, chunk_size: int | None) -> int:
+    b, h, length, d = q.shape
+    if chunk_size:
+        return chunk_size
+    return max(16, _CHUNK_ELEMENTS // max(1, b * h * d))
+
+
+def _exp_phi(q: torch.Tensor, big_m: torch.Tensor) -> torch.Tensor:
+    """φ = exp(q + M − m_i) of ``hadamard_exp``, the exponent q + M − m_i formed exactly.
+
+    float32: q + M is exact in float64 (and so is subtracting m_i), rounded once to float32 before
+    exp. float64 (and while exporting, where a graph of float32 ops only is wanted): an error-free
+    TwoSum at half scale, (q + M)/2 = s + err, so that q + M cannot overflow either.
+    """
+    if q.dtype == torch.float32 and not exporting():
+        x = q.double() + big_m.double()
+        return torch.exp((x - x.detach().amax(-1, keepdim=True)).float())
+    s, err = half_sum(q, big_m)
+    row_hm = s.detach().amax(-1, keepdim=True)  # m_i / 2: (B, H, rows, 1)
+    return torch.exp((s - row_hm) + err).square()  # exp(2x) = exp(x)²: no overflow of 2x
+
+
+class _ExpChunkBuffers:
+    """Temporaries of ``_exp_phi_inplace``, allocated once per call and reused by every chunk."""
+
+    def __init__(self, q: torch.Tensor, rows: int, width: int):
+        b, h, _, d = q.shape
+        self.b, self.h = b, h
+        n = b * h * rows * d
+        if q.dtype == torch.float32:  # x = q + M in float64, then φ
+            self.flat = [q.new_empty(n, dtype=torch.float64), q.new_empty(n)]
+        else:  # TwoSum: a/2, s, b', err
+            self.flat = [q.new_empty(n) for _ in range(4)]
+        self.num = q.new_empty(b * h * rows * width)
+
+    def view(self, buf: torch.Tensor, rows: int, width: int) -> torch.Tensor:
+        return buf[: self.b * self.h * rows * width].view(self.b, self.h, rows, width)
+
+    def views(self, rows: int, d: int) -> list[torch.Tensor]:
+        return [self.view(buf, rows, d) for buf in self.flat]
+
+
+def _exp_phi_inplace(qc: torch.Tensor, big_m: torch.Tensor, bufs: _ExpChunkBuffers) -> torch.Tensor:
+    """``_exp_phi`` of one chunk without autograd: the same operations in the same order (the same
+    bits), written into the reused buffers."""
+    rows, d = qc.shape[-2:]
+    if qc.dtype == torch.float32:
+        x, phi = bufs.views(rows, d)
+        torch.add(qc, big_m.double(), out=x)
+        x.sub_(x.amax(-1, keepdim=True))
+        return phi.copy_(x).exp_()
+    ha, s, bb, t = bufs.views(rows, d)
+    hb = 0.5 * big_m
+    torch.mul(0.5, qc, out=ha)  # half_sum's operations, in its order
+    torch.add(ha, hb, out=s)
+    torch.sub(s, ha, out=bb)
+    torch.sub(s, bb, out=t)
+    torch.sub(ha, t, out=t)
+    torch.sub(hb, bb, out=bb)
+    err = t.add_(bb)
     row_hm = s.amax(-1, keepdim=True)
     phi = s.sub_(row_hm).add_(err).exp_()
-    return phi.mul_(phi), k.sub(big_m).exp_()
+    return phi.mul_(phi)
+
+
+def _bidirectional_exp(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, chunk_size: int | None) -> torch.Tensor:
+    """Bidirectional ``hadamard_exp``: [S | z] once, then the queries in chunks of rows small
+    enough that the exponent's temporaries stay in cache (every denominator is ≥ 1)."""
+    length, dv = q.shape[-2], v.shape[-1]
+    big_m = k.detach().amax(-2, keepdim=True)  # M_d: (B, H, 1, D)
+    if exporting():  # the plain torch ops of one (B, H, L, D) step, as exported graphs have always had
+        phi, psi = _exp_phi(q, big_m), torch.exp(k - big_m)
+        return (phi @ (psi.transpose(-1, -2) @ v)) / (phi @ psi.sum(-2).unsqueeze(-1))
+    in_place = _in_place_ok()
+    psi = k.sub(big_m).exp_() if in_place else torch.exp(k - big_m)
+    sz = torch.cat([psi.transpose(-1, -2) @ v, psi.sum(-2).unsqueeze(-1)], -1)  # [S | z]: (B, H, D, Dv + 1)
+    rows = _row_chunk(q, chunk_size)
+    if in_place:
+        out = v.new_empty(*q.shape[:-1], dv)
+        bufs = _ExpChunkBuffers(q, min(rows, length), dv + 1)
+        for a in range(0, length, rows):
+            qc = q[..., a : a + rows, :]
+            num = torch.matmul(_exp_phi_inplace(qc, big_m, bufs), sz, out=bufs.view(bufs.num, qc.shape[-2], dv + 1))
+            torch.div(num[..., :dv], num[..., dv:], out=out[..., a : a + rows, :])
+        return out
+    outs = []
+    for a in range(0, length, rows):
+        num = _exp_phi(q[..., a : a + rows, :], big_m) @ sz
+        outs.append(num[..., :dv] / num[..., dv:])
+    return outs[0] if len(outs) == 1 else torch.cat(outs, dim=-2)
 
 
 def _in_place_ok() -> bool:
@@ -87,15 +173,8 @@ def _in_place_ok() -> bool:
 
 
 def _features(q: torch.Tensor, k: torch.Tensor, kernel: Kernel) -> tuple[torch.Tensor, torch.Tensor]:
-    """Bidirectional feature maps (φ, ψ) in the compute dtype: (B, H, L, F) each."""
-    if kernel.family == KernelFamily.HADAMARD_EXP:
-        if _in_place_ok():
-            return _exp_features_inplace(q, k)
-        big_m = k.detach().amax(-2, keepdim=True)  # M_d: (B, H, 1, D)
-        s, err = half_sum(q, big_m)  # (q + M)/2 = s + err exactly
-        row_hm = s.detach().amax(-1, keepdim=True)  # m_i / 2: (B, H, L, 1)
-        phi = torch.exp((s - row_hm) + err).square()  # exp(2x) = exp(x)²: no overflow of 2x
-        return phi, torch.exp(k - big_m)
+    """Feature maps (φ, ψ) of the squared-Euclidean and registered kernels in the compute dtype:
+    (B, H, L, F) each (``hadamard_exp`` has its own stabilised paths below)."""
     if kernel.family in (KernelFamily.SUM_SQEUCLID, KernelFamily.SUB_SQEUCLID):
         sign = _sq_sign(kernel)
         c = key_shift(k, q.dtype)
@@ -126,16 +205,15 @@ def linear_attention(
     qc, kc, vc = q.to(ct), k.to(ct), v.to(ct)
     if causal:
         out = _causal(qc, kc, vc, kernel, chunk_size)
+    elif kernel.family == KernelFamily.HADAMARD_EXP:
+        out = _bidirectional_exp(qc, kc, vc, chunk_size)
     else:
         phi, psi = _features(qc, kc, kernel)
         state = psi.transpose(-1, -2) @ vc  # S: (B, H, F, Dv)
         z = psi.sum(-2)  # (B, H, F)
         num = phi @ state
         den = (phi @ z.unsqueeze(-1)).squeeze(-1)  # (B, H, L)
-        if kernel.family == KernelFamily.HADAMARD_EXP:  # every denominator ≥ 1 by construction
-            out = num.div_(den.unsqueeze(-1)) if _in_place_ok() else num / den.unsqueeze(-1)
-        else:
-            out = _normalise(num, den.unsqueeze(-1), vc.mean(-2, keepdim=True))
+        out = _normalise(num, den.unsqueeze(-1), vc.mean(-2, keepdim=True))
     return out.to(v.dtype)
 
 

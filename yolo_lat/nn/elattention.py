@@ -63,11 +63,11 @@ class ELAttention(nn.Module):
             .view(b, self.num_heads, 2 * self.key_dim + self.head_dim, n)
             .split([self.key_dim, self.key_dim, self.head_dim], dim=2)
         )
-        # (B, heads, width, L) -> (B, heads, L, width) for ela_attention
-        out = ela_attention(
-            q.transpose(-1, -2), k.transpose(-1, -2), v.transpose(-1, -2), self.kernel, backend=self.backend
-        )
-        out = out.transpose(-1, -2).reshape(b, c, h, w)
+        # channel-first (B, heads, width, L) views in, (B, heads, head_dim, L) out: the Triton
+        # programs read and write this layout in place (no transpose, no copy, forward or
+        # backward); the torch path works on transposed views, as it always has
+        out = ela_attention(q, k, v, self.kernel, backend=self.backend, channels_first=True)
+        out = out.reshape(b, c, h, w)
         if self.pe is not None:
             out = out + self.pe(v.reshape(b, c, h, w))
         return self.proj(out)

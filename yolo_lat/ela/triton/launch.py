@@ -1,14 +1,21 @@
-"""Host-side launcher of the Triton programs: tiling choices, segment split, partial-state combine.
+"""Host-side launcher of the Triton programs: tiles, L-segments, grids — and nothing else per call.
 
-Forward = two passes over memory: ``fwd_state`` reads k and v once (split into L-segments so that
-small B·H still fill the GPU), a tiny combine in torch merges the segment states (rescaling the
-``hadamard_exp`` partial sums to the common maxima), and ``fwd_out`` reads q once and writes o.
-Backward mirrors it: ``bwd_state`` reduces over queries into dS, then ``bwd_dq``, ``bwd_dk`` and
-``bwd_dv`` map rows independently. Shapes: q, k: (B, H, L, D), v, o: (B, H, L, Dv).
+Forward, two launches at most and no torch compute: ``fwd_fused`` (small L: one program per
+batch·head reads k, v and then q) or ``fwd_state`` (L-segments of keys/values, partial states
+combined in segment order by the last program of each batch·head) followed by ``fwd_out``
+(persistent over query tiles). Backward, two launches: ``bwd_q`` (dq, and dS, dz, dX, dxz combined
+the same way) and ``bwd_kv`` (dk, dv). Autograd keeps only q, k, v and one state row per
+batch·head; φ, den and o are recomputed in the backward.
+
+Shapes: q, k: (B, H, L, D), v, o: (B, H, L, Dv), any strides (the channel-first (B, H, D, L)
+storage of a detector layer is read and written in place). The only per-call host work is
+allocation (output, state, partials) and the launches; device properties are read once per device
+and the counters the combine uses are allocated once per (device, stream) and left at zero.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -16,93 +23,126 @@ import triton  # the real Triton (absolute import), not this subpackage
 import triton.language as tl
 
 from ..kernel_maps import KernelFamily
-from ..linear import compute_dtype, key_shift
 from ..tracing import interpreting
 from . import programs
 
-__all__ = ["FAMILIES", "ForwardState", "Tiling", "backward", "choose_segments", "choose_tiling", "forward"]
+__all__ = [
+    "FAMILIES",
+    "MAX_BLOCK",
+    "SEGMENT_ROWS",
+    "Config",
+    "backward",
+    "choose_segments",
+    "config",
+    "forward",
+    "supports",
+]
 
 # the kernel families the Triton programs evaluate (softmax runs as PyTorch's SDPA instead)
 FAMILIES = (KernelFamily.HADAMARD_EXP, KernelFamily.SUM_SQEUCLID, KernelFamily.SUB_SQEUCLID, KernelFamily.FEATURES)
-_SQEUCLID = (KernelFamily.SUM_SQEUCLID, KernelFamily.SUB_SQEUCLID)
+MAX_BLOCK = 128  # widest feature/value tile: every program holds all D and all Dv columns at once
+# Rows of keys per L-segment below which a batch·head is not split: one program per batch·head
+# then runs the whole forward (``fwd_fused``, one launch). Chosen on an H100 by
+# tools/bench_attention.py --cutover (benchmarks/results/attention_cutover_cuda.json).
+SEGMENT_ROWS = 1024
+PROGRAMS_PER_SM = 2  # state/backward programs per multiprocessor: one wave, none left over
+PERSISTENT_PER_SM = 4  # persistent fwd_out / bwd_kv programs per multiprocessor
 
 
 @dataclass(frozen=True)
-class Tiling:
+class Config:
+    """Compile-time choices of one (shape, dtype, family) class of calls."""
+
     block_l: int
     block_d: int
     block_e: int
     num_warps: int
+    acc: torch.dtype  # accumulation: float64 for float64 inputs, float32 otherwise
+    nstate: int  # floats per batch·head in a state row [S | z | M | c | X | xz]
+    ngrad: int  # floats per batch·head in a gradient row [dS | dz | dX | dxz]
+    meta: dict  # FAMILY, tiles, ACC, PRECISION, num_warps: what every program takes
+    dot: dict  # DOT, EMULATE: the forward state product's operand dtype
 
 
-def choose_tiling(d: int, dv: int, dtype: torch.dtype) -> Tiling:
-    """Tiles: feature and value columns up to 64 wide (looped beyond), 32–64 rows."""
-    block_d = min(max(triton.next_power_of_2(d), 16), 64)
-    block_e = min(max(triton.next_power_of_2(dv), 16), 64)
-    block_l = 32 if dtype == torch.float64 or block_d * block_e > 2048 else 64
-    return Tiling(block_l, block_d, block_e, 4)
+def supports(d: int, dv: int) -> bool:
+    """Whether the programs take feature width d and value width dv (one tile each)."""
+    return max(d, dv) <= MAX_BLOCK
 
 
-def choose_segments(length: int, programs_per_segment: int, block_l: int, device: torch.device) -> int:
-    """Number of L-segments for the state reductions: enough programs to fill the GPU."""
-    if interpreting() or device.type != "cuda":
-        target = 2
-    else:
-        target = 4 * torch.cuda.get_device_properties(device).multi_processor_count
-    max_segments = max(1, triton.cdiv(length, 4 * block_l))
-    return max(1, min(triton.cdiv(target, programs_per_segment), max_segments))
+_TL = {torch.float16: tl.float16, torch.bfloat16: tl.bfloat16}
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """Tiles, tile counts and L-segments of one launch sequence."""
-
-    tile: Tiling
-    nd: int  # feature tiles
-    ne: int  # value tiles
-    seg_len: int
-    segments: int
-
-
-def _plan(q: torch.Tensor, v: torch.Tensor, acc: torch.dtype, segments: int | None) -> _Plan:
-    b, h, length, d = q.shape
-    dv = v.shape[-1]
-    tile = choose_tiling(d, dv, acc)
-    nd, ne = triton.cdiv(d, tile.block_d), triton.cdiv(dv, tile.block_e)
-    segments = segments or choose_segments(length, b * h * nd * ne, tile.block_l, q.device)
-    seg_len = triton.cdiv(triton.cdiv(length, segments), tile.block_l) * tile.block_l
-    return _Plan(tile, nd, ne, seg_len, triton.cdiv(length, seg_len))
-
-
-def _meta(family: int, tile: Tiling, acc: torch.dtype, *tensors: torch.Tensor) -> dict:
-    """Compile-time arguments of every program. fp32/fp64 inputs: exact products; fp16/bf16
-    inputs: tf32 tensor cores (fp32 range, 10-bit mantissa, at least the precision of the
-    inputs), always accumulated in fp32."""
-    half = all(t.dtype in (torch.float16, torch.bfloat16) for t in tensors)
-    return dict(
-        FAMILY=family,
-        BLOCK_L=tile.block_l,
-        BLOCK_D=tile.block_d,
-        BLOCK_E=tile.block_e,
-        ACC=tl.float64 if acc == torch.float64 else tl.float32,
-        PRECISION="tf32" if half else "ieee",
-        num_warps=tile.num_warps,
-    )
+@functools.lru_cache(maxsize=256)
+def config(family: int, d: int, dv: int, dtypes: tuple[torch.dtype, ...], interpret: bool) -> Config:
+    """Tiles and compile-time arguments for (q, k, v) dtypes ``dtypes``. fp32/fp64 inputs: exact
+    products; fp16/bf16: tf32 tensor cores for the fp32 operands and, for ψ·v of ``hadamard_exp``
+    (ψ ∈ [0, 1]) and registered feature pairs, the inputs' own dtype; always accumulated in fp32."""
+    acc = torch.float64 if torch.float64 in dtypes else torch.float32
+    half = all(t in (torch.float16, torch.bfloat16) for t in dtypes)
+    block_d = max(16, triton.next_power_of_2(d))
+    block_e = max(16, triton.next_power_of_2(dv))
+    wide = block_d * block_e >= 8192
+    block_l = 32 if acc == torch.float64 or wide else 64
+    num_warps = 8 if wide else 4
+    tl_acc = tl.float64 if acc == torch.float64 else tl.float32
+    meta = dict(FAMILY=int(family), BLOCK_L=block_l, BLOCK_D=block_d, BLOCK_E=block_e, ACC=tl_acc,
+                PRECISION="tf32" if half else "ieee", num_warps=num_warps)  # fmt: skip
+    same = len(set(dtypes)) == 1
+    half_dot = half and same and family in (KernelFamily.HADAMARD_EXP, KernelFamily.FEATURES)
+    dot = dict(DOT=_TL[dtypes[0]] if half_dot else tl_acc, EMULATE=interpret)
+    nstate = d * dv + 3 * d + 2 * dv + 2
+    return Config(block_l, block_d, block_e, num_warps, acc, nstate, d * dv + d + 2 * dv + 2, meta, dot)
 
 
-@dataclass
-class ForwardState:
-    """What the backward pass needs besides q, k, v, o."""
+@functools.lru_cache(maxsize=16)
+def _multiprocessors(device: torch.device) -> int:
+    """Multiprocessors of a CUDA device (read once); 2 for the CPU interpreter."""
+    if device.type != "cuda":
+        return 2
+    return torch.cuda.get_device_properties(device).multi_processor_count
 
-    family: int
-    state: torch.Tensor  # S: (BH, D, Dv)
-    z: torch.Tensor  # (BH, D)
-    big_m: torch.Tensor  # M: (BH, D) (hadamard_exp) or placeholder
-    x: torch.Tensor  # X: (BH, 2, Dv) (other families) or placeholder
-    xz: torch.Tensor  # (BH, 2)
-    shift: torch.Tensor  # c: (BH, D) (squared-Euclidean) or placeholder
-    den: torch.Tensor  # (BH, L)
-    row: torch.Tensor  # (BH, L): m_i or a_i
+
+def choose_segments(length: int, bh: int, device: torch.device) -> int:
+    """L-segments of the state reductions: 1 (the fused forward) when L is short or B·H alone
+    fills the GPU, else enough to fill one wave of programs."""
+    return max(1, min(triton.cdiv(length, SEGMENT_ROWS), PROGRAMS_PER_SM * _multiprocessors(device) // bh))
+
+
+def _persistent(length: int, bh: int, block_l: int, device: torch.device) -> int:
+    """Programs per batch·head of the persistent row-wise programs."""
+    per_bh = triton.cdiv(PERSISTENT_PER_SM * _multiprocessors(device), bh)
+    return max(1, min(triton.cdiv(length, block_l), per_bh))
+
+
+def _split(length: int, segments: int, block_l: int) -> tuple[int, int]:
+    """(rows per segment, a multiple of the tile; number of non-empty segments)."""
+    seg_len = triton.cdiv(triton.cdiv(length, segments), block_l) * block_l
+    return seg_len, triton.cdiv(length, seg_len)
+
+
+_COUNTERS: dict[tuple, torch.Tensor] = {}
+
+
+def _counters(device: torch.device, n: int) -> torch.Tensor:
+    """n int32 counters at zero, one per batch·head, for the in-kernel combine. The programs leave
+    them at zero, so one buffer per (device, stream) serves every call, CUDA-graph replays too."""
+    stream = torch.cuda.current_stream(device).cuda_stream if device.type == "cuda" else 0
+    key = (device, stream)
+    buf = _COUNTERS.get(key)
+    if buf is None or buf.numel() < n:
+        buf = torch.zeros(max(256, triton.next_power_of_2(n)), dtype=torch.int32, device=device)
+        _COUNTERS[key] = buf
+    return buf
+
+
+def _like(
+    shape: tuple[int, int, int, int], ref: torch.Tensor, dtype: torch.dtype, channels_first: bool
+) -> torch.Tensor:
+    """A new (B, H, L, N) tensor, stored channel-first ((B, H, N, L) contiguous) when asked."""
+    b, h, length, n = shape
+    if channels_first:
+        return torch.empty(b, h, n, length, device=ref.device, dtype=dtype).transpose(-1, -2)
+    return torch.empty(b, h, length, n, device=ref.device, dtype=dtype)
 
 
 def _family_id(family: KernelFamily | int) -> int:
@@ -113,132 +153,79 @@ def _family_id(family: KernelFamily | int) -> int:
 
 
 def forward(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, family: KernelFamily, segments: int | None = None
-) -> tuple[torch.Tensor, ForwardState]:
-    """Bidirectional ELA forward: q, k: (B, H, L, D), v: (B, H, L, Dv) -> o (B, H, L, Dv), ForwardState."""
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    family: KernelFamily | int,
+    segments: int | None = None,
+    need_state: bool = True,
+    channels_first: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Bidirectional ELA forward: q, k: (B, H, L, D), v: (B, H, L, Dv) -> (o (B, H, L, Dv), state).
+
+    ``segments``: 1 runs the fused single-program forward, more split the keys into that many
+    L-segments (chosen by size when None). The state (B·H, nstate) is what the backward needs;
+    ``need_state=False`` (no autograd) skips writing it on the fused path. ``channels_first``
+    stores o as (B, H, Dv, L) (the returned tensor is its (B, H, L, Dv) view)."""
     b, h, length, d = q.shape
     dv = v.shape[-1]
     bh = b * h
-    family = _family_id(family)
-    acc = compute_dtype(q, k, v)
-    plan = _plan(q, v, acc, segments)
+    cfg = config(_family_id(family), d, dv, (q.dtype, k.dtype, v.dtype), interpreting())
     dev = q.device
-    if family in _SQEUCLID:
-        shift = key_shift(k, acc).reshape(bh, d).contiguous()
-    else:
-        shift = torch.zeros(bh, d, device=dev, dtype=acc)
-    s_part = torch.empty(bh, plan.segments, d, dv, device=dev, dtype=acc)
-    z_part = torch.empty(bh, plan.segments, d, device=dev, dtype=acc)
-    m_part = torch.empty(bh, plan.segments, d, device=dev, dtype=acc) if family == KernelFamily.HADAMARD_EXP else z_part
-    x_part = torch.empty(bh, plan.segments, plan.nd, 2, dv, device=dev, dtype=acc)
-    xz_part = torch.empty(bh, plan.segments, plan.nd, 2, device=dev, dtype=acc)
-    meta = _meta(family, plan.tile, acc, q, k, v)
-    programs.fwd_state[(bh, plan.segments, plan.nd * plan.ne)](
-        k, v, shift, s_part, z_part, m_part, x_part, xz_part,
-        *k.stride(), *v.stride(),
-        h, length, d, dv, plan.seg_len, plan.segments, plan.nd, plan.ne,
-        **meta,
+    o = _like((b, h, length, dv), q, v.dtype, channels_first)
+    segments = segments or choose_segments(length, bh, dev)
+    seg_len, segments = _split(length, segments, cfg.block_l)
+    if segments == 1:
+        state = torch.empty(bh, cfg.nstate, device=dev, dtype=cfg.acc) if need_state else o
+        programs.fwd_fused[(bh,)](
+            q, k, v, o, state, *q.stride(), *k.stride(), *v.stride(), *o.stride(),
+            h, length, d, dv, cfg.nstate, STORE_STATE=need_state, **cfg.meta, **cfg.dot,
+        )  # fmt: skip
+        return o, state if need_state else None
+    state = torch.empty(bh, cfg.nstate, device=dev, dtype=cfg.acc)
+    part = torch.empty(bh, segments, cfg.nstate, device=dev, dtype=cfg.acc)
+    programs.fwd_state[(bh, segments)](
+        k, v, part, state, _counters(dev, bh), *k.stride(), *v.stride(),
+        h, length, d, dv, cfg.nstate, seg_len, segments, **cfg.meta, **cfg.dot,
     )  # fmt: skip
-    state, z, big_m, x, xz = _combine_segments(family, s_part, z_part, m_part, x_part, xz_part, shift)
-
-    o = torch.empty(b, h, length, dv, device=dev, dtype=v.dtype)
-    den = torch.empty(bh, length, device=dev, dtype=acc)
-    row = torch.empty(bh, length, device=dev, dtype=acc)
-    programs.fwd_out[(bh, triton.cdiv(length, plan.tile.block_l), plan.ne)](
-        q, state, z, big_m, x, xz, shift, o, den, row,
-        *q.stride(), *o.stride(),
-        h, length, d, dv,
-        **meta,
+    nprog = _persistent(length, bh, cfg.block_l, dev)
+    programs.fwd_out[(bh, nprog)](
+        q, state, o, *q.stride(), *o.stride(), h, length, d, dv, cfg.nstate, nprog, **cfg.meta,
     )  # fmt: skip
-    return o, ForwardState(family, state, z, big_m, x, xz, shift, den, row)
-
-
-def _combine_segments(
-    family: int,
-    s_part: torch.Tensor,
-    z_part: torch.Tensor,
-    m_part: torch.Tensor,
-    x_part: torch.Tensor,
-    xz_part: torch.Tensor,
-    shift: torch.Tensor,
-) -> tuple[torch.Tensor, ...]:
-    """Merge the per-segment partial states (tiny tensors) into S, z, M, X, xz, all contiguous."""
-    bh, _, _, dv = s_part.shape
-    if family == KernelFamily.HADAMARD_EXP:
-        big_m = m_part.amax(1)  # (BH, D)
-        weight = torch.exp(m_part - big_m.unsqueeze(1))
-        state = (s_part * weight.unsqueeze(-1)).sum(1)
-        z = (z_part * weight).sum(1)
-        x = s_part.new_zeros(bh, 2, dv)
-        xz = s_part.new_ones(bh, 2)
-    else:
-        big_m = shift
-        state, z = s_part.sum(1), z_part.sum(1)
-        x, xz = x_part.sum((1, 2)), xz_part.sum((1, 2))
-    return state.contiguous(), z.contiguous(), big_m, x.contiguous(), xz.contiguous()
-
-
-def _den_gradient(o: torch.Tensor, do: torch.Tensor, den: torch.Tensor) -> torch.Tensor:
-    """g_i = ∂loss/∂den_i = −(do_i·o_i)/den_i: (BH, L), zero on rows that fell back to the mean of v."""
-    b, h, length, _ = o.shape
-    den = den.view(b, h, length)
-    fallback = den <= 0
-    delta = (do.to(den.dtype) * o.to(den.dtype)).sum(-1)
-    g = torch.where(fallback, torch.zeros_like(delta), -delta / torch.where(fallback, torch.ones_like(den), den))
-    return g.reshape(b * h, length).contiguous()
+    return o, state
 
 
 def backward(
     q: torch.Tensor,
     k: torch.Tensor,
     v: torch.Tensor,
-    o: torch.Tensor,
+    state: torch.Tensor,
     do: torch.Tensor,
-    fs: ForwardState,
+    family: KernelFamily | int,
     segments: int | None = None,
+    channels_first: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Gradients (dq, dk, dv) of bidirectional ELA given the output gradient do: (B, H, L, Dv)."""
+    """Gradients (dq, dk, dv) of bidirectional ELA given do: (B, H, L, Dv), any strides, and the
+    forward's state; stored channel-first when ``channels_first``."""
     b, h, length, d = q.shape
     dv = v.shape[-1]
     bh = b * h
-    acc = fs.state.dtype
-    plan = _plan(q, v, acc, segments)
+    cfg = config(_family_id(family), d, dv, (q.dtype, k.dtype, v.dtype), interpreting())
     dev = q.device
-    do = do.contiguous() if do.stride(-1) != 1 else do
-    g = _den_gradient(o, do, fs.den)
-    meta = _meta(fs.family, plan.tile, acc, q, k, v, do)
-
-    ds_part = torch.empty(bh, plan.segments, d, dv, device=dev, dtype=acc)
-    dz_part = torch.empty(bh, plan.segments, d, device=dev, dtype=acc)
-    dx_part = torch.zeros(bh, plan.segments, 2, dv, device=dev, dtype=acc)
-    dxz_part = torch.zeros(bh, plan.segments, 2, device=dev, dtype=acc)
-    programs.bwd_state[(bh, plan.segments, plan.nd * plan.ne)](
-        q, do, fs.row, fs.den, g, fs.big_m, fs.shift, ds_part, dz_part, dx_part, dxz_part,
-        *q.stride(), *do.stride(),
-        h, length, d, dv, plan.seg_len, plan.segments, plan.ne,
-        **meta,
+    segments = segments or choose_segments(length, bh, dev)
+    seg_len, segments = _split(length, segments, cfg.block_l)
+    dq = _like(q.shape, q, q.dtype, channels_first)
+    dk = _like(k.shape, k, k.dtype, channels_first)
+    dvv = _like(v.shape, v, v.dtype, channels_first)
+    dstate = torch.empty(bh, cfg.ngrad, device=dev, dtype=cfg.acc)
+    part = torch.empty(bh, segments, cfg.ngrad, device=dev, dtype=cfg.acc)
+    programs.bwd_q[(bh, segments)](
+        q, do, state, dq, part, dstate, _counters(dev, bh), *q.stride(), *do.stride(), *dq.stride(),
+        h, length, d, dv, cfg.nstate, cfg.ngrad, seg_len, segments, **cfg.meta,
     )  # fmt: skip
-    ds, dz = ds_part.sum(1).contiguous(), dz_part.sum(1).contiguous()
-    dx, dxz = dx_part.sum(1).contiguous(), dxz_part.sum(1).contiguous()
-
-    dq, dk, dvv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
-    nl = triton.cdiv(length, plan.tile.block_l)
-    programs.bwd_dq[(bh, nl, plan.nd)](
-        q, do, fs.row, fs.den, g, fs.big_m, fs.shift, fs.state, fs.z, fs.x, fs.xz, dq,
-        *q.stride(), *do.stride(), *dq.stride(),
-        h, length, d, dv,
-        **meta,
-    )  # fmt: skip
-    programs.bwd_dk[(bh, nl, plan.nd)](
-        k, v, fs.big_m, fs.shift, ds, dz, dx, dxz, dk,
-        *k.stride(), *v.stride(), *dk.stride(),
-        h, length, d, dv,
-        **meta,
-    )  # fmt: skip
-    programs.bwd_dv[(bh, nl, plan.ne)](
-        k, fs.big_m, fs.shift, ds, dx, dvv,
-        *k.stride(), *dvv.stride(),
-        h, length, d, dv,
-        **meta,
+    nprog = _persistent(length, bh, cfg.block_l, dev)
+    programs.bwd_kv[(bh, nprog)](
+        k, v, state, dstate, dk, dvv, *k.stride(), *v.stride(), *dk.stride(), *dvv.stride(),
+        h, length, d, dv, cfg.nstate, cfg.ngrad, nprog, **cfg.meta,
     )  # fmt: skip
     return dq, dk, dvv

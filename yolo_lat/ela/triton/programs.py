@@ -1,17 +1,21 @@
 """Triton programs of bidirectional ELA (arXiv 2605.18848), forward and backward.
 
-Only ``@triton.jit`` code lives here; launch.py chooses tiles and grids and launches it, and
-function.py wraps forward and backward in a ``torch.autograd.Function``.
+Only ``@triton.jit`` code lives here; launch.py chooses tiles, grids and L-segments and launches
+it, and function.py wraps forward and backward in a ``torch.autograd.Function``.
 
-Notation (per batch·head): q, k: (L, D), v: (L, Dv); feature maps φ, ψ of width D, plus for the
-squared-Euclidean kernels two "extra" features handled as separate vectors:
+Notation (per batch·head): q, k: (L, D), v: (L, Dv), each read through its own four strides, so
+that (B, H, L, D) tensors and the channel-first (B, H, D, L) views of a detector layer are read in
+place; o, dq, dk, dv are written through strides as well. Feature maps φ, ψ of width D, plus for
+the squared-Euclidean kernels two "extra" features handled as separate vectors:
 
     φ_i = [φmain_i, a_i, 1]   with φmain_i = q_i ± c,  a_i = ‖q_i ± c‖²
     ψ_j = [ψmain_j, 1, r_j]   with ψmain_j = ±2 (k_j − c),  r_j = ‖k_j − c‖²
 
-State (the whole key/value side, O(D·Dv)):
-    S = Σ_j ψmain_j v_jᵀ (D×Dv),  z = Σ_j ψmain_j (D),
-    X = [Σ_j v_j, Σ_j r_j v_j] (2×Dv),  xz = [L, Σ_j r_j] (2).
+c is the mean of the first ``SHIFT_ROWS`` keys, computed by the programs themselves.
+
+State (the whole key/value side, O(D·Dv)), one fp32/fp64 row per batch·head laid out as
+``[S (D×Dv) | z (D) | M (D) | c (D) | X (2×Dv) | xz (2)]``:
+    S = Σ_j ψmain_j v_jᵀ,  z = Σ_j ψmain_j,  X = [Σ_j v_j, Σ_j r_j v_j],  xz = [L, Σ_j r_j].
 Output: n_i = φmain_iᵀ S + e_iᵀ X,  den_i = φmain_i·z + e_i·xz,  o_i = n_i / den_i, where
 e_i = [a_i, 1] (squared-Euclidean), [0, 0] (registered feature pairs). A row with den_i ≤ 0 (all
 kernel values zero) returns the mean of v: φmain = 0, e = [1/L, 0].
@@ -19,17 +23,20 @@ kernel values zero) returns the mean of v: φmain = 0, e = [1/L, 0].
 ``hadamard_exp`` uses no extras; its features are stabilised per feature column by the key maxima
 M_d and per row by m_i = max_d (q_id + M_d) (see linear.py). The row statistic is kept at half
 scale (m_i / 2) so that q + M cannot overflow for any finite input, and the exponent is formed
-with an error-free TwoSum.
+with an error-free TwoSum. With fp16/bf16 inputs, ψ ∈ [0, 1] is rounded to the input dtype for
+the tensor-core product with v (fp32 accumulation), and z sums the same rounded values.
 
-Every program is specialised on the kernel family (``FAMILY``, a ``KernelFamily`` value) and
-handles one batch·head and one tile, accumulating in ``ACC``:
-    fwd_state   keys/values of one L-segment -> partial S, z, X, xz (and running maxima M)
-    fwd_out     queries of one L-block -> o, den, row statistic (m_i or a_i)
-    bwd_state   queries of one L-segment -> partial dS, dz, dX, dxz
-    bwd_dq      queries of one L-block -> dq
-    bwd_dk      keys of one L-block -> dk
-    bwd_dv      keys of one L-block -> dv
-Tiles: BLOCK_L rows × BLOCK_D feature columns × BLOCK_E value columns; masks cover ragged edges.
+Programs (each specialised on the kernel family ``FAMILY``, a ``KernelFamily`` value; one tile
+holds all D feature and all Dv value columns):
+    fwd_fused   one program per batch·head: keys/values -> state in registers, then queries -> o
+    fwd_state   one program per (batch·head, L-segment): partial state; the last program of a
+                batch·head to finish (a counter) combines the partials in segment order
+    fwd_out     persistent programs over the query tiles of a batch·head: o
+    bwd_q       one program per (batch·head, L-segment): φ recomputed, dq, and partial dS, dz, dX,
+                dxz combined in segment order by the last program (a counter)
+    bwd_kv      persistent programs over the key tiles of a batch·head: dk, dv
+The combine runs in a fixed order, so results are bitwise reproducible; the last program resets
+its counter to 0, so a launch leaves the counters as it found them (CUDA-graph replays included).
 """
 
 # Family branches are written as plain if/else on constexprs (the compiler folds them: SIM108,
@@ -43,14 +50,16 @@ import triton.language as tl
 
 from ..kernel_maps import KernelFamily
 
-__all__ = ["bwd_dk", "bwd_dq", "bwd_dv", "bwd_state", "fwd_out", "fwd_state"]
+__all__ = ["bwd_kv", "bwd_q", "fwd_fused", "fwd_out", "fwd_state"]
 
-# Family ids. @jit code may read a global only when it is a tl.constexpr instance: Triton's
-# compiler rejects plain ints, and its CPU interpreter does not check, so only a GPU build shows it.
+# Family ids and constants. @jit code may read a global only when it is a tl.constexpr instance:
+# Triton's compiler rejects plain ints, and its CPU interpreter does not check, so only a GPU build
+# shows it (tools/compile_triton.py builds one on any machine).
 HADAMARD_EXP = tl.constexpr(int(KernelFamily.HADAMARD_EXP))
 SUM_SQEUCLID = tl.constexpr(int(KernelFamily.SUM_SQEUCLID))
 SUB_SQEUCLID = tl.constexpr(int(KernelFamily.SUB_SQEUCLID))
 FEATURES = tl.constexpr(int(KernelFamily.FEATURES))
+SHIFT_ROWS = tl.constexpr(64)  # keys averaged for the squared-Euclidean shift c (as linear.key_shift)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -101,34 +110,23 @@ def _store_tile(base, offs_r, offs_c, stride_r, stride_c, mask_r, mask_c, x):
 
 
 @triton.jit
-def _segment_program(H, D, DV, NE, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr):
-    """Grid (B·H, segments, D-tiles × Dv-tiles) of the state reductions: this program's ids
-    (batch·head pid_bh = b·H + h, segment, feature tile, value tile), b, h, and its feature and
-    value columns."""
-    pid_bh = tl.program_id(0)
-    pid_s = tl.program_id(1)
-    pid_de = tl.program_id(2)
-    pid_d = pid_de // NE
-    pid_e = pid_de % NE
-    b = pid_bh // H
-    h = pid_bh % H
-    offs_d, mask_d = _block(pid_d * BLOCK_D, BLOCK_D, D)
-    offs_e, mask_e = _block(pid_e * BLOCK_E, BLOCK_E, DV)
-    return pid_bh, pid_s, pid_d, pid_e, b, h, offs_d, mask_d, offs_e, mask_e
+def _load_vec(ptr, offs, mask):
+    """A state vector written by another program of the same launch: read through L2 (.cg)."""
+    return tl.load(ptr + offs, mask=mask, other=0.0, cache_modifier=".cg")
 
 
 @triton.jit
-def _row_program(H, L, N, BLOCK_L: tl.constexpr, BLOCK_N: tl.constexpr):
-    """Grid (B·H, L-blocks, column tiles) of the row-wise programs: batch·head pid_bh = b·H + h,
-    column-tile id, b, h, and this program's rows and columns (N columns in all)."""
-    pid_bh = tl.program_id(0)
-    pid_l = tl.program_id(1)
-    pid_c = tl.program_id(2)
-    b = pid_bh // H
-    h = pid_bh % H
-    offs_l, mask_l = _block(pid_l * BLOCK_L, BLOCK_L, L)
-    offs_c, mask_c = _block(pid_c * BLOCK_N, BLOCK_N, N)
-    return pid_bh, pid_c, b, h, offs_l, mask_l, offs_c, mask_c
+def _state_offsets(D, DV):
+    """Offsets of z, M, c, X, xz in a state row [S | z | M | c | X | xz]."""
+    o_z = D * DV
+    return o_z, o_z + D, o_z + 2 * D, o_z + 3 * D, o_z + 3 * D + 2 * DV
+
+
+@triton.jit
+def _grad_offsets(D, DV):
+    """Offsets of dz, dX, dxz in a gradient-state row [dS | dz | dX | dxz]."""
+    o_dz = D * DV
+    return o_dz, o_dz + D, o_dz + D + 2 * DV
 
 
 @triton.jit
@@ -140,190 +138,187 @@ def _sign(FAMILY: tl.constexpr):
 
 
 @triton.jit
+def _mma(a, b, ACC: tl.constexpr, PRECISION: tl.constexpr, DOT: tl.constexpr, EMULATE: tl.constexpr):
+    """a @ b accumulated in ACC. DOT is the operand dtype: ACC (fp32/fp64 products, ``PRECISION``)
+    or the inputs' fp16/bf16 (tensor cores; EMULATE rounds to it but multiplies in ACC, for the CPU
+    interpreter, whose bf16 products are wrong)."""
+    if DOT == ACC:
+        return tl.dot(a.to(ACC), b.to(ACC), input_precision=PRECISION, out_dtype=ACC)
+    elif EMULATE:
+        return tl.dot(a.to(DOT).to(ACC), b.to(DOT).to(ACC), input_precision="ieee", out_dtype=ACC)
+    else:
+        return tl.dot(a.to(DOT), b.to(DOT), out_dtype=ACC)
+
+
+@triton.jit
+def _key_shift(k_base, stride_kl, stride_kd, offs_d, mask_d, L, FAMILY: tl.constexpr, BLOCK_D: tl.constexpr,
+               ACC: tl.constexpr):  # fmt: skip
+    """c = mean of the first SHIFT_ROWS keys (squared-Euclidean kernels), else 0: (BLOCK_D,)."""
+    if FAMILY == SUM_SQEUCLID or FAMILY == SUB_SQEUCLID:
+        offs = tl.arange(0, SHIFT_ROWS)
+        n = tl.minimum(L, SHIFT_ROWS)
+        kt = _load_tile(k_base, offs, offs_d, stride_kl, stride_kd, offs < n, mask_d).to(ACC)
+        c = tl.sum(kt, axis=0) / n
+    else:
+        c = tl.zeros((BLOCK_D,), dtype=ACC)
+    return c
+
+
+@triton.jit
 def _sq_psi(kt, c, mask_ld, FAMILY: tl.constexpr):
-    """Squared-Euclidean key features of a (BLOCK_L, BLOCK_D) tile about the shift c: ψmain = ±2 (k − c),
-    and the tile's part of r_j = ‖k_j − c‖²."""
+    """Squared-Euclidean key features of a (BLOCK_L, BLOCK_D) tile about the shift c: ψmain = ±2 (k − c)
+    and r_j = ‖k_j − c‖²."""
     kc = tl.where(mask_ld, kt - c[None, :], 0.0)
     return (2.0 * _sign(FAMILY)) * kc, tl.sum(kc * kc, axis=1)
 
 
 @triton.jit
-def _exp_psi(kt, mask_ld, m_row, offs_d, mask_d):
-    """``hadamard_exp`` key features ψ = exp(k − M) of a (BLOCK_L, BLOCK_D) tile; m_row points at
-    this batch·head's maxima M."""
-    mt = tl.load(m_row + offs_d, mask=mask_d, other=0.0)
-    return _exp_diff(tl.where(mask_ld, kt, float("-inf")), mt[None, :])
-
-
-@triton.jit
-def _fold_exp_tile(acc, z, run_max, kt, vt, mask_ld, ACC: tl.constexpr, PRECISION: tl.constexpr):
-    """Fold one key/value tile into the ``hadamard_exp`` partial state (S, z) held about the running
-    key maxima M: what was there is rescaled by exp(M_old − M_new) ≤ 1, as online softmax does.
-    Returns the new S, z and M."""
-    km = tl.where(mask_ld, kt, float("-inf"))
-    new_max = tl.maximum(run_max, tl.max(km, axis=0))
-    safe = tl.where(new_max == float("-inf"), 0.0, new_max)
-    alpha = _exp_diff(run_max, safe)
-    psi = _exp_diff(km, safe[None, :])
-    acc = acc * alpha[:, None] + tl.dot(tl.trans(psi), vt, input_precision=PRECISION, out_dtype=ACC)
-    z = z * alpha + tl.sum(psi, axis=0)
-    return acc, z, new_max
-
-
-@triton.jit
-def _phi(qt, mask_ld, m_row, c_row, offs_d, mask_d, row, FAMILY: tl.constexpr):
-    """Main query features φmain of a (BLOCK_L, BLOCK_D) tile; zero outside the masks.
-
-    m_row, c_row point at this batch·head's maxima M and shift c.
-    """
+def _phi_row(qt, mask_l, mask_ld, mt, ct, FAMILY: tl.constexpr):
+    """Main query features φmain of a (BLOCK_L, BLOCK_D) tile (zero outside the masks) and the row
+    statistic: m_i / 2 = max_d (q_id/2 + M_d/2) (exp), a_i = ‖q_i ± c‖² (squared-Euclidean), 0."""
     if FAMILY == HADAMARD_EXP:
-        mt = tl.load(m_row + offs_d, mask=mask_d, other=0.0)
+        row = tl.max(tl.where(mask_ld, 0.5 * qt + 0.5 * mt[None, :], float("-inf")), axis=1)
+        row = tl.where(mask_l, row, 0.0)
         phi = _exp_twice(tl.where(mask_ld, _half_exp_arg(qt, mt[None, :], row[:, None]), float("-inf")))
     elif FAMILY == FEATURES:
         phi = tl.where(mask_ld, qt, 0.0)
+        row = tl.sum(phi, axis=1) * 0.0
     else:
-        ct = tl.load(c_row + offs_d, mask=mask_d, other=0.0)
         phi = tl.where(mask_ld, qt + _sign(FAMILY) * ct[None, :], 0.0)
-    return phi
+        row = tl.sum(phi * phi, axis=1)
+    return phi, row
 
 
+# ----------------------------------------------------------------------------- forward pieces
 @triton.jit
-def _row_stat(
-    q_base, stride_ql, stride_qd, M, C, pid_bh, offs_l, mask_l, D,
-    FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, ACC: tl.constexpr,
-):  # fmt: skip
-    """m_i / 2 = max_d (q_id/2 + M_d/2) (exp) or a_i = ‖q_i ± c‖² (squared-Euclidean); 0 for features."""
-    if FAMILY == HADAMARD_EXP:
-        row = tl.full((BLOCK_L,), float("-inf"), dtype=ACC)
-    else:
-        row = tl.zeros((BLOCK_L,), dtype=ACC)
-    if FAMILY != FEATURES:
-        for d0 in range(0, D, BLOCK_D):
-            offs_d, mask_d = _block(d0, BLOCK_D, D)
-            mask_ld = mask_l[:, None] & mask_d[None, :]
-            qt = _load_tile(q_base, offs_l, offs_d, stride_ql, stride_qd, mask_l, mask_d).to(ACC)
-            if FAMILY == HADAMARD_EXP:
-                mt = tl.load(M + pid_bh * D + offs_d, mask=mask_d, other=0.0)
-                row = tl.maximum(row, tl.max(tl.where(mask_ld, 0.5 * qt + 0.5 * mt[None, :], float("-inf")), axis=1))
-            else:
-                ct = tl.load(C + pid_bh * D + offs_d, mask=mask_d, other=0.0)
-                qs = tl.where(mask_ld, qt + _sign(FAMILY) * ct[None, :], 0.0)
-                row += tl.sum(qs * qs, axis=1)
-        if FAMILY == HADAMARD_EXP:
-            row = tl.where(mask_l, row, 0.0)
-    return row
-
-
-@triton.jit
-def _row_inputs(ROW, DEN, G, pid_bh, L, offs_l, mask_l, FAMILY: tl.constexpr):
-    """Per-row forward results the backward reads: row statistic, denominator, g = ∂loss/∂den, and
-    whether the row fell back to the mean of v (never for ``hadamard_exp``: every den ≥ 1)."""
-    row = tl.load(ROW + pid_bh * L + offs_l, mask=mask_l, other=0.0)
-    den = tl.load(DEN + pid_bh * L + offs_l, mask=mask_l, other=1.0)
-    g = tl.load(G + pid_bh * L + offs_l, mask=mask_l, other=0.0)
-    if FAMILY == HADAMARD_EXP:
-        fallback = den < 0.0
-    else:
-        fallback = den <= 0.0
-    return row, den, g, fallback
-
-
-# ----------------------------------------------------------------------------- forward
-@triton.jit
-def fwd_state(
-    K, V, C, S_part, Z_part, M_part, X_part, XZ_part,
-    stride_kb, stride_kh, stride_kl, stride_kd,
-    stride_vb, stride_vh, stride_vl, stride_ve,
-    H, L, D, DV, SEG_LEN, NSEG, ND, NE,
+def _fold_keys(
+    k_base, v_base, stride_kl, stride_kd, stride_vl, stride_ve, start, end, c,
+    offs_d, mask_d, offs_e, mask_e,
     FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
-    ACC: tl.constexpr, PRECISION: tl.constexpr,
+    ACC: tl.constexpr, PRECISION: tl.constexpr, DOT: tl.constexpr, EMULATE: tl.constexpr,
 ):  # fmt: skip
-    """Partial S, z (and M) or X, xz of one L-segment of keys and values."""
-    pid_bh, pid_s, pid_d, pid_e, b, h, offs_d, mask_d, offs_e, mask_e = _segment_program(H, D, DV, NE, BLOCK_D, BLOCK_E)
-    k_base = K + b * stride_kb + h * stride_kh
-    v_base = V + b * stride_vb + h * stride_vh
+    """State of keys/values start … end − 1: S, z, running maxima M (exp) and X₀, X₁, xz₀, xz₁.
 
+    ``hadamard_exp`` folds each tile about the running key maxima: what was there is rescaled by
+    exp(M_old − M_new) ≤ 1, as online softmax does."""
     acc = tl.zeros((BLOCK_D, BLOCK_E), dtype=ACC)
     z = tl.zeros((BLOCK_D,), dtype=ACC)
+    run_max = tl.full((BLOCK_D,), float("-inf"), dtype=ACC)
     x0 = tl.zeros((BLOCK_E,), dtype=ACC)
     x1 = tl.zeros((BLOCK_E,), dtype=ACC)
     xz0 = tl.zeros((BLOCK_L,), dtype=ACC)
     xz1 = tl.zeros((BLOCK_L,), dtype=ACC)
-    run_max = tl.full((BLOCK_D,), float("-inf"), dtype=ACC)
-    c = tl.load(C + pid_bh * D + offs_d, mask=mask_d, other=0.0).to(ACC)
-
-    seg_start = pid_s * SEG_LEN
-    seg_end = tl.minimum(seg_start + SEG_LEN, L)
-    for l0 in range(seg_start, seg_end, BLOCK_L):
-        offs_l, mask_l = _block(l0, BLOCK_L, seg_end)
+    for l0 in range(start, end, BLOCK_L):
+        offs_l, mask_l = _block(l0, BLOCK_L, end)
         mask_ld = mask_l[:, None] & mask_d[None, :]
-        kt = _load_tile(k_base, offs_l, offs_d, stride_kl, stride_kd, mask_l, mask_d).to(ACC)
-        vt = _load_tile(v_base, offs_l, offs_e, stride_vl, stride_ve, mask_l, mask_e).to(ACC)
+        kt = _load_tile(k_base, offs_l, offs_d, stride_kl, stride_kd, mask_l, mask_d)
+        vt = _load_tile(v_base, offs_l, offs_e, stride_vl, stride_ve, mask_l, mask_e)
         if FAMILY == HADAMARD_EXP:
-            acc, z, run_max = _fold_exp_tile(acc, z, run_max, kt, vt, mask_ld, ACC, PRECISION)
+            km = tl.where(mask_ld, kt.to(ACC), float("-inf"))
+            new_max = tl.maximum(run_max, tl.max(km, axis=0))
+            safe = tl.where(new_max == float("-inf"), 0.0, new_max)
+            alpha = _exp_diff(run_max, safe)
+            psi = _exp_diff(km, safe[None, :])
+            if DOT != ACC:  # z sums the ψ the product sees
+                psi = psi.to(DOT).to(ACC)
+            acc = acc * alpha[:, None] + _mma(tl.trans(psi), vt, ACC, PRECISION, DOT, EMULATE)
+            z = z * alpha + tl.sum(psi, axis=0)
+            run_max = new_max
         else:
+            vt = vt.to(ACC)
             if FAMILY == FEATURES:
                 psi = kt
             else:
-                psi, r = _sq_psi(kt, c, mask_ld, FAMILY)
+                psi, r = _sq_psi(kt.to(ACC), c, mask_ld, FAMILY)
                 x1 += tl.sum(r[:, None] * vt, axis=0)
                 xz1 += r
-            acc += tl.dot(tl.trans(psi), vt, input_precision=PRECISION, out_dtype=ACC)
-            z += tl.sum(psi, axis=0)
+            acc += _mma(tl.trans(psi), vt, ACC, PRECISION, DOT, EMULATE)
+            z += tl.sum(psi.to(ACC), axis=0)
             x0 += tl.sum(vt, axis=0)
             xz0 += mask_l.to(ACC)
-
-    part = pid_bh * NSEG + pid_s
-    _store_tile(S_part + part * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e, acc)
-    # per-feature vectors are written by the first value tile only (a scalar branch, not a block
-    # mask combined with a scalar: Triton 3.9's interpreter rejects the latter's dtype)
-    if pid_e == 0:
-        tl.store(Z_part + part * D + offs_d, z, mask=mask_d)
-        if FAMILY == HADAMARD_EXP:
-            tl.store(M_part + part * D + offs_d, run_max, mask=mask_d)
-    if FAMILY != HADAMARD_EXP:
-        # Σ_j v_j and L come from the first feature tile only; Σ_j r_j v_j sums over all tiles
-        first_d = (pid_d == 0).to(ACC)
-        xbase = X_part + ((part * ND + pid_d) * 2) * DV
-        tl.store(xbase + offs_e, x0 * first_d, mask=mask_e)
-        tl.store(xbase + DV + offs_e, x1, mask=mask_e)
-        if pid_e == 0:
-            xzbase = XZ_part + (part * ND + pid_d) * 2
-            tl.store(xzbase, tl.sum(xz0, axis=0) * first_d)
-            tl.store(xzbase + 1, tl.sum(xz1, axis=0))
+    return acc, z, run_max, x0, x1, tl.sum(xz0, axis=0), tl.sum(xz1, axis=0)
 
 
 @triton.jit
-def fwd_out(
-    Q, S, Z, M, X, XZ, C, O, DEN, ROW,
-    stride_qb, stride_qh, stride_ql, stride_qd,
-    stride_ob, stride_oh, stride_ol, stride_oe,
-    H, L, D, DV,
-    FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
-    ACC: tl.constexpr, PRECISION: tl.constexpr,
-):  # fmt: skip
-    """o_i = n_i / den_i for one L-block of queries; also writes den_i and the row statistic."""
-    pid_bh, pid_e, b, h, offs_l, mask_l, offs_e, mask_e = _row_program(H, L, DV, BLOCK_L, BLOCK_E)
-    q_base = Q + b * stride_qb + h * stride_qh
+def _store_state(base, D, DV, acc, z, m, c, x0, x1, xz0, xz1, offs_d, mask_d, offs_e, mask_e):
+    """Write one state row [S | z | M | c | X | xz] at ``base``."""
+    o_z, o_m, o_c, o_x, o_xz = _state_offsets(D, DV)
+    _store_tile(base, offs_d, offs_e, DV, 1, mask_d, mask_e, acc)
+    tl.store(base + o_z + offs_d, z, mask=mask_d)
+    tl.store(base + o_m + offs_d, m, mask=mask_d)
+    tl.store(base + o_c + offs_d, c, mask=mask_d)
+    tl.store(base + o_x + offs_e, x0, mask=mask_e)
+    tl.store(base + o_x + DV + offs_e, x1, mask=mask_e)
+    tl.store(base + o_xz, xz0)
+    tl.store(base + o_xz + 1, xz1)
 
-    row = _row_stat(q_base, stride_ql, stride_qd, M, C, pid_bh, offs_l, mask_l, D, FAMILY, BLOCK_L, BLOCK_D, ACC)
-    acc = tl.zeros((BLOCK_L, BLOCK_E), dtype=ACC)
-    den = tl.zeros((BLOCK_L,), dtype=ACC)
-    for d0 in range(0, D, BLOCK_D):
-        offs_d, mask_d = _block(d0, BLOCK_D, D)
-        mask_ld = mask_l[:, None] & mask_d[None, :]
-        qt = _load_tile(q_base, offs_l, offs_d, stride_ql, stride_qd, mask_l, mask_d).to(ACC)
-        phi = _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, FAMILY)
-        st = _load_tile(S + pid_bh * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e)
-        zt = tl.load(Z + pid_bh * D + offs_d, mask=mask_d, other=0.0)
-        acc += tl.dot(phi, st, input_precision=PRECISION, out_dtype=ACC)
-        den += tl.sum(phi * zt[None, :], axis=1)
+
+@triton.jit
+def _combine_state(
+    part, NSEG, NSTATE, out, D, DV, c, offs_d, mask_d, offs_e, mask_e,
+    FAMILY: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr, ACC: tl.constexpr,
+):  # fmt: skip
+    """Sum the NSEG partial states at ``part`` (rows NSTATE apart) in segment order into ``out``;
+    ``hadamard_exp`` partials are first rescaled to the common maxima M = max over segments."""
+    o_z, o_m, o_c, o_x, o_xz = _state_offsets(D, DV)
+    mask_de = mask_d[:, None] & mask_e[None, :]
+    big_m = tl.full((BLOCK_D,), float("-inf"), dtype=ACC)
+    if FAMILY == HADAMARD_EXP:
+        for s in range(0, NSEG):
+            big_m = tl.maximum(big_m, _load_vec(part + s * NSTATE + o_m, offs_d, mask_d))
+    safe = tl.where(mask_d, big_m, 0.0)
+    acc = tl.zeros((BLOCK_D, BLOCK_E), dtype=ACC)
+    z = tl.zeros((BLOCK_D,), dtype=ACC)
+    x0 = tl.zeros((BLOCK_E,), dtype=ACC)
+    x1 = tl.zeros((BLOCK_E,), dtype=ACC)
+    xz0 = tl.sum(x0, axis=0)
+    xz1 = tl.sum(x0, axis=0)
+    for s in range(0, NSEG):
+        p = part + s * NSTATE
+        st = tl.load(p + offs_d[:, None] * DV + offs_e[None, :], mask=mask_de, other=0.0, cache_modifier=".cg")
+        zt = _load_vec(p + o_z, offs_d, mask_d)
+        if FAMILY == HADAMARD_EXP:
+            w = _exp_diff(_load_vec(p + o_m, offs_d, mask_d), safe)  # ≤ 1
+            acc += st * w[:, None]
+            z += zt * w
+        else:
+            acc += st
+            z += zt
+            x0 += _load_vec(p + o_x, offs_e, mask_e)
+            x1 += _load_vec(p + o_x + DV, offs_e, mask_e)
+            xz0 += tl.load(p + o_xz, cache_modifier=".cg")
+            xz1 += tl.load(p + o_xz + 1, cache_modifier=".cg")
+    _store_state(out, D, DV, acc, z, safe, c, x0, x1, xz0, xz1, offs_d, mask_d, offs_e, mask_e)
+
+
+@triton.jit
+def _load_state(base, D, DV, offs_d, mask_d, offs_e, mask_e):
+    """S, z, M, c, X₀, X₁, xz₀, xz₁ of one state row."""
+    o_z, o_m, o_c, o_x, o_xz = _state_offsets(D, DV)
+    st = _load_tile(base, offs_d, offs_e, DV, 1, mask_d, mask_e)
+    zt = tl.load(base + o_z + offs_d, mask=mask_d, other=0.0)
+    mt = tl.load(base + o_m + offs_d, mask=mask_d, other=0.0)
+    ct = tl.load(base + o_c + offs_d, mask=mask_d, other=0.0)
+    x0 = tl.load(base + o_x + offs_e, mask=mask_e, other=0.0)
+    x1 = tl.load(base + o_x + DV + offs_e, mask=mask_e, other=0.0)
+    return st, zt, mt, ct, x0, x1, tl.load(base + o_xz), tl.load(base + o_xz + 1)
+
+
+@triton.jit
+def _out_tile(
+    q_base, o_base, stride_ql, stride_qd, stride_ol, stride_oe, l0, L,
+    st, zt, mt, ct, x0, x1, xz0, xz1, offs_d, mask_d, offs_e, mask_e,
+    FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, ACC: tl.constexpr, PRECISION: tl.constexpr,
+):  # fmt: skip
+    """o_i = n_i / den_i for the query rows l0 … l0 + BLOCK_L − 1: q read once, o written once."""
+    offs_l, mask_l = _block(l0, BLOCK_L, L)
+    mask_ld = mask_l[:, None] & mask_d[None, :]
+    qt = _load_tile(q_base, offs_l, offs_d, stride_ql, stride_qd, mask_l, mask_d).to(ACC)
+    phi, row = _phi_row(qt, mask_l, mask_ld, mt, ct, FAMILY)
+    acc = tl.dot(phi, st, input_precision=PRECISION, out_dtype=ACC)
+    den = tl.sum(phi * zt[None, :], axis=1)
     if FAMILY != HADAMARD_EXP:
-        x0 = tl.load(X + pid_bh * 2 * DV + offs_e, mask=mask_e, other=0.0)
-        xz0 = tl.load(XZ + pid_bh * 2)
         if FAMILY != FEATURES:
-            x1 = tl.load(X + pid_bh * 2 * DV + DV + offs_e, mask=mask_e, other=0.0)
-            xz1 = tl.load(XZ + pid_bh * 2 + 1)
             acc += row[:, None] * x0[None, :] + x1[None, :]
             den += row * xz0 + xz1
         fallback = den <= 0.0
@@ -331,190 +326,274 @@ def fwd_out(
         out = acc / tl.where(fallback, 1.0, den)[:, None]
     else:
         out = acc / tl.where(mask_l, den, 1.0)[:, None]
-    o_base = O + b * stride_ob + h * stride_oh
     _store_tile(o_base, offs_l, offs_e, stride_ol, stride_oe, mask_l, mask_e, out)
-    if pid_e == 0:
-        tl.store(DEN + pid_bh * L + offs_l, den, mask=mask_l)
-        tl.store(ROW + pid_bh * L + offs_l, row, mask=mask_l)
+
+
+# ----------------------------------------------------------------------------- forward
+@triton.jit
+def fwd_fused(
+    Q, K, V, O, STATE,
+    stride_qb, stride_qh, stride_ql, stride_qd,
+    stride_kb, stride_kh, stride_kl, stride_kd,
+    stride_vb, stride_vh, stride_vl, stride_ve,
+    stride_ob, stride_oh, stride_ol, stride_oe,
+    H, L, D, DV, NSTATE,
+    FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
+    ACC: tl.constexpr, PRECISION: tl.constexpr, DOT: tl.constexpr, EMULATE: tl.constexpr,
+    STORE_STATE: tl.constexpr,
+):  # fmt: skip
+    """The whole forward of one batch·head in one program (small L): keys and values into the
+    state, then every query tile; the state is written only when autograd needs it."""
+    pid_bh = tl.program_id(0)
+    b = pid_bh // H
+    h = pid_bh % H
+    offs_d, mask_d = _block(0, BLOCK_D, D)
+    offs_e, mask_e = _block(0, BLOCK_E, DV)
+    k_base = K + b * stride_kb + h * stride_kh
+    c = _key_shift(k_base, stride_kl, stride_kd, offs_d, mask_d, L, FAMILY, BLOCK_D, ACC)
+    st, zt, mt, x0, x1, xz0, xz1 = _fold_keys(
+        k_base, V + b * stride_vb + h * stride_vh, stride_kl, stride_kd, stride_vl, stride_ve, 0, L, c,
+        offs_d, mask_d, offs_e, mask_e, FAMILY, BLOCK_L, BLOCK_D, BLOCK_E, ACC, PRECISION, DOT, EMULATE,
+    )  # fmt: skip
+    mt = tl.where(mask_d, mt, 0.0)
+    if STORE_STATE:
+        _store_state(STATE + pid_bh * NSTATE, D, DV, st, zt, mt, c, x0, x1, xz0, xz1, offs_d, mask_d, offs_e, mask_e)
+    q_base = Q + b * stride_qb + h * stride_qh
+    o_base = O + b * stride_ob + h * stride_oh
+    for l0 in range(0, L, BLOCK_L):
+        _out_tile(q_base, o_base, stride_ql, stride_qd, stride_ol, stride_oe, l0, L,
+                  st, zt, mt, c, x0, x1, xz0, xz1, offs_d, mask_d, offs_e, mask_e,
+                  FAMILY, BLOCK_L, ACC, PRECISION)  # fmt: skip
+
+
+@triton.jit
+def fwd_state(
+    K, V, PART, STATE, COUNT,
+    stride_kb, stride_kh, stride_kl, stride_kd,
+    stride_vb, stride_vh, stride_vl, stride_ve,
+    H, L, D, DV, NSTATE, SEG_LEN, NSEG,
+    FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
+    ACC: tl.constexpr, PRECISION: tl.constexpr, DOT: tl.constexpr, EMULATE: tl.constexpr,
+):  # fmt: skip
+    """Partial state of one L-segment of keys/values; the batch·head's last program to finish
+    combines all partials, in segment order, into its state row and resets the counter."""
+    pid_bh = tl.program_id(0)
+    pid_s = tl.program_id(1)
+    b = pid_bh // H
+    h = pid_bh % H
+    offs_d, mask_d = _block(0, BLOCK_D, D)
+    offs_e, mask_e = _block(0, BLOCK_E, DV)
+    k_base = K + b * stride_kb + h * stride_kh
+    c = _key_shift(k_base, stride_kl, stride_kd, offs_d, mask_d, L, FAMILY, BLOCK_D, ACC)
+    start = pid_s * SEG_LEN
+    st, zt, mt, x0, x1, xz0, xz1 = _fold_keys(
+        k_base, V + b * stride_vb + h * stride_vh, stride_kl, stride_kd, stride_vl, stride_ve,
+        start, tl.minimum(start + SEG_LEN, L), c,
+        offs_d, mask_d, offs_e, mask_e, FAMILY, BLOCK_L, BLOCK_D, BLOCK_E, ACC, PRECISION, DOT, EMULATE,
+    )  # fmt: skip
+    part = PART + pid_bh * NSEG * NSTATE
+    _store_state(part + pid_s * NSTATE, D, DV, st, zt, mt, c, x0, x1, xz0, xz1, offs_d, mask_d, offs_e, mask_e)
+    tl.debug_barrier()  # every thread's partial stored before the counter says so
+    done = tl.atomic_add(COUNT + pid_bh, 1, sem="acq_rel")
+    if done == NSEG - 1:
+        _combine_state(part, NSEG, NSTATE, STATE + pid_bh * NSTATE, D, DV, c, offs_d, mask_d, offs_e, mask_e,
+                       FAMILY, BLOCK_D, BLOCK_E, ACC)  # fmt: skip
+        tl.atomic_xchg(COUNT + pid_bh, 0)
+
+
+@triton.jit
+def fwd_out(
+    Q, STATE, O,
+    stride_qb, stride_qh, stride_ql, stride_qd,
+    stride_ob, stride_oh, stride_ol, stride_oe,
+    H, L, D, DV, NSTATE, NPROG,
+    FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
+    ACC: tl.constexpr, PRECISION: tl.constexpr,
+):  # fmt: skip
+    """Persistent over the query tiles of one batch·head (NPROG programs each): the state is loaded
+    once per program, each tile of q read once and of o written once."""
+    pid_bh = tl.program_id(0)
+    pid_p = tl.program_id(1)
+    b = pid_bh // H
+    h = pid_bh % H
+    offs_d, mask_d = _block(0, BLOCK_D, D)
+    offs_e, mask_e = _block(0, BLOCK_E, DV)
+    st, zt, mt, ct, x0, x1, xz0, xz1 = _load_state(STATE + pid_bh * NSTATE, D, DV, offs_d, mask_d, offs_e, mask_e)
+    q_base = Q + b * stride_qb + h * stride_qh
+    o_base = O + b * stride_ob + h * stride_oh
+    for l0 in range(pid_p * BLOCK_L, L, NPROG * BLOCK_L):
+        _out_tile(q_base, o_base, stride_ql, stride_qd, stride_ol, stride_oe, l0, L,
+                  st, zt, mt, ct, x0, x1, xz0, xz1, offs_d, mask_d, offs_e, mask_e,
+                  FAMILY, BLOCK_L, ACC, PRECISION)  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- backward
 @triton.jit
-def bwd_state(
-    Q, DO, ROW, DEN, G, M, C, DS_part, DZ_part, DX_part, DXZ_part,
+def bwd_q(
+    Q, DO, STATE, DQ, PART, DSTATE, COUNT,
     stride_qb, stride_qh, stride_ql, stride_qd,
     stride_ob, stride_oh, stride_ol, stride_oe,
-    H, L, D, DV, SEG_LEN, NSEG, NE,
+    stride_gb, stride_gh, stride_gl, stride_gd,
+    H, L, D, DV, NSTATE, NGRAD, SEG_LEN, NSEG,
     FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
     ACC: tl.constexpr, PRECISION: tl.constexpr,
 ):  # fmt: skip
-    """dS = Σ_i φmain_i dn_iᵀ, dz = Σ_i φmain_i g_i, dX = Σ_i e_i dn_iᵀ, dxz = Σ_i e_i g_i."""
-    pid_bh, pid_s, pid_d, pid_e, b, h, offs_d, mask_d, offs_e, mask_e = _segment_program(H, D, DV, NE, BLOCK_D, BLOCK_E)
+    """Query side of the backward for one L-segment: φ, n, den and o recomputed from q and the
+    state; dn = do/den, g = −dn·o; dq through dφ = S dn + z g; dS = Σ φ dnᵀ, dz = Σ φ g,
+    dX = Σ e dnᵀ, dxz = Σ e g, combined over segments in order by the last program to finish."""
+    pid_bh = tl.program_id(0)
+    pid_s = tl.program_id(1)
+    b = pid_bh // H
+    h = pid_bh % H
+    offs_d, mask_d = _block(0, BLOCK_D, D)
+    offs_e, mask_e = _block(0, BLOCK_E, DV)
+    st, zt, mt, ct, x0, x1, xz0, xz1 = _load_state(STATE + pid_bh * NSTATE, D, DV, offs_d, mask_d, offs_e, mask_e)
     q_base = Q + b * stride_qb + h * stride_qh
     do_base = DO + b * stride_ob + h * stride_oh
+    dq_base = DQ + b * stride_gb + h * stride_gh
     inv_len = 1.0 / L
 
-    acc = tl.zeros((BLOCK_D, BLOCK_E), dtype=ACC)
+    ds = tl.zeros((BLOCK_D, BLOCK_E), dtype=ACC)
     dz = tl.zeros((BLOCK_D,), dtype=ACC)
     dx0 = tl.zeros((BLOCK_E,), dtype=ACC)
     dx1 = tl.zeros((BLOCK_E,), dtype=ACC)
     dxz0 = tl.zeros((BLOCK_L,), dtype=ACC)
     dxz1 = tl.zeros((BLOCK_L,), dtype=ACC)
-    seg_start = pid_s * SEG_LEN
-    seg_end = tl.minimum(seg_start + SEG_LEN, L)
-    for l0 in range(seg_start, seg_end, BLOCK_L):
-        offs_l, mask_l = _block(l0, BLOCK_L, seg_end)
+    start = pid_s * SEG_LEN
+    end = tl.minimum(start + SEG_LEN, L)
+    for l0 in range(start, end, BLOCK_L):
+        offs_l, mask_l = _block(l0, BLOCK_L, end)
         mask_ld = mask_l[:, None] & mask_d[None, :]
         qt = _load_tile(q_base, offs_l, offs_d, stride_ql, stride_qd, mask_l, mask_d).to(ACC)
         dot = _load_tile(do_base, offs_l, offs_e, stride_ol, stride_oe, mask_l, mask_e).to(ACC)
-        row, den, g, fallback = _row_inputs(ROW, DEN, G, pid_bh, L, offs_l, mask_l, FAMILY)
-        dn = dot / tl.where(fallback, 1.0, den)[:, None]
-        phi = _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, FAMILY)
-        phi = tl.where(fallback[:, None], 0.0, phi)
-        acc += tl.dot(tl.trans(phi), dn, input_precision=PRECISION, out_dtype=ACC)
-        dz += tl.sum(phi * g[:, None], axis=0)
-        if FAMILY != HADAMARD_EXP:
+        phi, row = _phi_row(qt, mask_l, mask_ld, mt, ct, FAMILY)
+        n = tl.dot(phi, st, input_precision=PRECISION, out_dtype=ACC)
+        den = tl.sum(phi * zt[None, :], axis=1)
+        if FAMILY == HADAMARD_EXP:  # every den ≥ 1 (0 on rows past the end)
+            rden = 1.0 / tl.where(mask_l, den, 1.0)
+            o = n * rden[:, None]
+            dn = dot * rden[:, None]
+            g = -tl.sum(dn * o, axis=1)
+            dphi = tl.dot(dn, tl.trans(st), input_precision=PRECISION, out_dtype=ACC) + g[:, None] * zt[None, :]
+            dq = dphi * phi
+        else:
+            if FAMILY != FEATURES:
+                n += row[:, None] * x0[None, :] + x1[None, :]
+                den += row * xz0 + xz1
+            fallback = den <= 0.0
+            rden = 1.0 / tl.where(fallback, 1.0, den)
+            o = tl.where(fallback[:, None], x0[None, :] / xz0, n * rden[:, None])
+            dn = dot * rden[:, None]
+            g = tl.where(fallback, 0.0, -tl.sum(dn * o, axis=1))
+            dphi = tl.dot(dn, tl.trans(st), input_precision=PRECISION, out_dtype=ACC) + g[:, None] * zt[None, :]
             if FAMILY == FEATURES:
+                dq = dphi
                 e0 = tl.where(fallback, inv_len, 0.0)
                 e1 = tl.zeros((BLOCK_L,), dtype=ACC)
             else:
+                da = tl.sum(dn * x0[None, :], axis=1) + g * xz0
+                dq = dphi + 2.0 * phi * da[:, None]
                 e0 = tl.where(fallback, inv_len, row)
                 e1 = tl.where(fallback, 0.0, 1.0)
+            dq = tl.where(fallback[:, None], 0.0, dq)
+            phi = tl.where(fallback[:, None], 0.0, phi)
             e0 = tl.where(mask_l, e0, 0.0)
             e1 = tl.where(mask_l, e1, 0.0)
             dx0 += tl.sum(e0[:, None] * dn, axis=0)
             dx1 += tl.sum(e1[:, None] * dn, axis=0)
             dxz0 += e0 * g
             dxz1 += e1 * g
+        _store_tile(dq_base, offs_l, offs_d, stride_gl, stride_gd, mask_l, mask_d, dq)
+        ds += tl.dot(tl.trans(phi), dn, input_precision=PRECISION, out_dtype=ACC)
+        dz += tl.sum(phi * g[:, None], axis=0)
 
-    part = pid_bh * NSEG + pid_s
-    _store_tile(DS_part + part * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e, acc)
-    if pid_e == 0:
-        tl.store(DZ_part + part * D + offs_d, dz, mask=mask_d)
-    if FAMILY != HADAMARD_EXP:
-        if pid_d == 0:
-            tl.store(DX_part + part * 2 * DV + offs_e, dx0, mask=mask_e)
-            tl.store(DX_part + part * 2 * DV + DV + offs_e, dx1, mask=mask_e)
-            if pid_e == 0:
-                tl.store(DXZ_part + part * 2, tl.sum(dxz0, axis=0))
-                tl.store(DXZ_part + part * 2 + 1, tl.sum(dxz1, axis=0))
-
-
-@triton.jit
-def bwd_dq(
-    Q, DO, ROW, DEN, G, M, C, S, Z, X, XZ, DQ,
-    stride_qb, stride_qh, stride_ql, stride_qd,
-    stride_ob, stride_oh, stride_ol, stride_oe,
-    stride_gb, stride_gh, stride_gl, stride_gd,
-    H, L, D, DV,
-    FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
-    ACC: tl.constexpr, PRECISION: tl.constexpr,
-):  # fmt: skip
-    """dφmain_i = S dn_i + z g_i; da_i = X₀·dn_i + L g_i; chained through φ to dq."""
-    pid_bh, _, b, h, offs_l, mask_l, offs_d, mask_d = _row_program(H, L, D, BLOCK_L, BLOCK_D)
-    mask_ld = mask_l[:, None] & mask_d[None, :]
-    q_base = Q + b * stride_qb + h * stride_qh
-    do_base = DO + b * stride_ob + h * stride_oh
-
-    row, den, g, fallback = _row_inputs(ROW, DEN, G, pid_bh, L, offs_l, mask_l, FAMILY)
-    rden = 1.0 / tl.where(fallback, 1.0, den)
-    dphi = tl.zeros((BLOCK_L, BLOCK_D), dtype=ACC)
-    da = tl.zeros((BLOCK_L,), dtype=ACC)
-    for e0 in range(0, DV, BLOCK_E):
-        offs_e, mask_e = _block(e0, BLOCK_E, DV)
-        dn = _load_tile(do_base, offs_l, offs_e, stride_ol, stride_oe, mask_l, mask_e).to(ACC) * rden[:, None]
-        st = _load_tile(S + pid_bh * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e)
-        dphi += tl.dot(dn, tl.trans(st), input_precision=PRECISION, out_dtype=ACC)
-        if FAMILY == SUM_SQEUCLID or FAMILY == SUB_SQEUCLID:
-            x0 = tl.load(X + pid_bh * 2 * DV + offs_e, mask=mask_e, other=0.0)
-            da += tl.sum(dn * x0[None, :], axis=1)
-    zt = tl.load(Z + pid_bh * D + offs_d, mask=mask_d, other=0.0)
-    dphi += g[:, None] * zt[None, :]
-    qt = _load_tile(q_base, offs_l, offs_d, stride_ql, stride_qd, mask_l, mask_d).to(ACC)
-    if FAMILY == HADAMARD_EXP:
-        dq = dphi * _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, FAMILY)
-    elif FAMILY == FEATURES:
-        dq = dphi
-    else:
-        da += g * tl.load(XZ + pid_bh * 2)
-        qs = _phi(qt, mask_ld, M + pid_bh * D, C + pid_bh * D, offs_d, mask_d, row, FAMILY)
-        dq = dphi + 2.0 * qs * da[:, None]
-    dq = tl.where(fallback[:, None], 0.0, dq)
-    dq_base = DQ + b * stride_gb + h * stride_gh
-    _store_tile(dq_base, offs_l, offs_d, stride_gl, stride_gd, mask_l, mask_d, dq)
+    o_dz, o_dx, o_dxz = _grad_offsets(D, DV)
+    part = PART + pid_bh * NSEG * NGRAD
+    mine = part + pid_s * NGRAD
+    _store_tile(mine, offs_d, offs_e, DV, 1, mask_d, mask_e, ds)
+    tl.store(mine + o_dz + offs_d, dz, mask=mask_d)
+    tl.store(mine + o_dx + offs_e, dx0, mask=mask_e)
+    tl.store(mine + o_dx + DV + offs_e, dx1, mask=mask_e)
+    tl.store(mine + o_dxz, tl.sum(dxz0, axis=0))
+    tl.store(mine + o_dxz + 1, tl.sum(dxz1, axis=0))
+    tl.debug_barrier()  # every thread's partial stored before the counter says so
+    done = tl.atomic_add(COUNT + pid_bh, 1, sem="acq_rel")
+    if done == NSEG - 1:
+        mask_de = mask_d[:, None] & mask_e[None, :]
+        ds = tl.zeros((BLOCK_D, BLOCK_E), dtype=ACC)
+        dz = tl.zeros((BLOCK_D,), dtype=ACC)
+        dx0 = tl.zeros((BLOCK_E,), dtype=ACC)
+        dx1 = tl.zeros((BLOCK_E,), dtype=ACC)
+        sxz0 = tl.sum(dx0, axis=0)
+        sxz1 = tl.sum(dx0, axis=0)
+        for s in range(0, NSEG):
+            p = part + s * NGRAD
+            ds += tl.load(p + offs_d[:, None] * DV + offs_e[None, :], mask=mask_de, other=0.0, cache_modifier=".cg")
+            dz += _load_vec(p + o_dz, offs_d, mask_d)
+            dx0 += _load_vec(p + o_dx, offs_e, mask_e)
+            dx1 += _load_vec(p + o_dx + DV, offs_e, mask_e)
+            sxz0 += tl.load(p + o_dxz, cache_modifier=".cg")
+            sxz1 += tl.load(p + o_dxz + 1, cache_modifier=".cg")
+        out = DSTATE + pid_bh * NGRAD
+        _store_tile(out, offs_d, offs_e, DV, 1, mask_d, mask_e, ds)
+        tl.store(out + o_dz + offs_d, dz, mask=mask_d)
+        tl.store(out + o_dx + offs_e, dx0, mask=mask_e)
+        tl.store(out + o_dx + DV + offs_e, dx1, mask=mask_e)
+        tl.store(out + o_dxz, sxz0)
+        tl.store(out + o_dxz + 1, sxz1)
+        tl.atomic_xchg(COUNT + pid_bh, 0)
 
 
 @triton.jit
-def bwd_dk(
-    K, V, M, C, DS, DZ, DX, DXZ, DK,
+def bwd_kv(
+    K, V, STATE, DSTATE, DK, DV_OUT,
     stride_kb, stride_kh, stride_kl, stride_kd,
     stride_vb, stride_vh, stride_vl, stride_ve,
     stride_gb, stride_gh, stride_gl, stride_gd,
-    H, L, D, DV,
+    stride_wb, stride_wh, stride_wl, stride_we,
+    H, L, D, DV, NSTATE, NGRAD, NPROG,
     FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
     ACC: tl.constexpr, PRECISION: tl.constexpr,
 ):  # fmt: skip
-    """dψmain_j = dS v_j + dz; dr_j = dX₁·v_j + dxz₁; chained through ψ to dk."""
-    pid_bh, _, b, h, offs_l, mask_l, offs_d, mask_d = _row_program(H, L, D, BLOCK_L, BLOCK_D)
-    mask_ld = mask_l[:, None] & mask_d[None, :]
+    """Key side of the backward, persistent over the key tiles of one batch·head:
+    dψmain_j = dS v_j + dz, dr_j = dX₁·v_j + dxz₁ -> dk;  dv_j = dSᵀ ψmain_j + dX₀ + r_j dX₁."""
+    pid_bh = tl.program_id(0)
+    pid_p = tl.program_id(1)
+    b = pid_bh // H
+    h = pid_bh % H
+    offs_d, mask_d = _block(0, BLOCK_D, D)
+    offs_e, mask_e = _block(0, BLOCK_E, DV)
+    o_z, o_m, o_c, o_x, o_xz = _state_offsets(D, DV)
+    mt = tl.load(STATE + pid_bh * NSTATE + o_m + offs_d, mask=mask_d, other=0.0)
+    ct = tl.load(STATE + pid_bh * NSTATE + o_c + offs_d, mask=mask_d, other=0.0)
+    o_dz, o_dx, o_dxz = _grad_offsets(D, DV)
+    gbase = DSTATE + pid_bh * NGRAD
+    dst = _load_tile(gbase, offs_d, offs_e, DV, 1, mask_d, mask_e)
+    dzt = tl.load(gbase + o_dz + offs_d, mask=mask_d, other=0.0)
+    dx0 = tl.load(gbase + o_dx + offs_e, mask=mask_e, other=0.0)
+    dx1 = tl.load(gbase + o_dx + DV + offs_e, mask=mask_e, other=0.0)
+    dxz1 = tl.load(gbase + o_dxz + 1)
     k_base = K + b * stride_kb + h * stride_kh
     v_base = V + b * stride_vb + h * stride_vh
-
-    dpsi = tl.zeros((BLOCK_L, BLOCK_D), dtype=ACC)
-    dr = tl.zeros((BLOCK_L,), dtype=ACC)
-    for e0 in range(0, DV, BLOCK_E):
-        offs_e, mask_e = _block(e0, BLOCK_E, DV)
-        vt = _load_tile(v_base, offs_l, offs_e, stride_vl, stride_ve, mask_l, mask_e).to(ACC)
-        dst = _load_tile(DS + pid_bh * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e)
-        dpsi += tl.dot(vt, tl.trans(dst), input_precision=PRECISION, out_dtype=ACC)
-        if FAMILY == SUM_SQEUCLID or FAMILY == SUB_SQEUCLID:
-            dx1 = tl.load(DX + pid_bh * 2 * DV + DV + offs_e, mask=mask_e, other=0.0)
-            dr += tl.sum(vt * dx1[None, :], axis=1)
-    dpsi += tl.load(DZ + pid_bh * D + offs_d, mask=mask_d, other=0.0)[None, :]
-    kt = _load_tile(k_base, offs_l, offs_d, stride_kl, stride_kd, mask_l, mask_d).to(ACC)
-    if FAMILY == HADAMARD_EXP:
-        dk = dpsi * _exp_psi(kt, mask_ld, M + pid_bh * D, offs_d, mask_d)
-    elif FAMILY == FEATURES:
-        dk = dpsi
-    else:
-        dr += tl.load(DXZ + pid_bh * 2 + 1)
-        ct = tl.load(C + pid_bh * D + offs_d, mask=mask_d, other=0.0)
-        dk = (2.0 * _sign(FAMILY)) * dpsi + 2.0 * (kt - ct[None, :]) * dr[:, None]
     dk_base = DK + b * stride_gb + h * stride_gh
-    _store_tile(dk_base, offs_l, offs_d, stride_gl, stride_gd, mask_l, mask_d, dk)
-
-
-@triton.jit
-def bwd_dv(
-    K, M, C, DS, DX, DV_OUT,
-    stride_kb, stride_kh, stride_kl, stride_kd,
-    stride_gb, stride_gh, stride_gl, stride_ge,
-    H, L, D, DV,
-    FAMILY: tl.constexpr, BLOCK_L: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_E: tl.constexpr,
-    ACC: tl.constexpr, PRECISION: tl.constexpr,
-):  # fmt: skip
-    """dv_j = dSᵀ ψmain_j + dX₀ + r_j dX₁."""
-    pid_bh, _, b, h, offs_l, mask_l, offs_e, mask_e = _row_program(H, L, DV, BLOCK_L, BLOCK_E)
-    k_base = K + b * stride_kb + h * stride_kh
-
-    acc = tl.zeros((BLOCK_L, BLOCK_E), dtype=ACC)
-    r = tl.zeros((BLOCK_L,), dtype=ACC)
-    for d0 in range(0, D, BLOCK_D):
-        offs_d, mask_d = _block(d0, BLOCK_D, D)
+    dv_base = DV_OUT + b * stride_wb + h * stride_wh
+    for l0 in range(pid_p * BLOCK_L, L, NPROG * BLOCK_L):
+        offs_l, mask_l = _block(l0, BLOCK_L, L)
         mask_ld = mask_l[:, None] & mask_d[None, :]
         kt = _load_tile(k_base, offs_l, offs_d, stride_kl, stride_kd, mask_l, mask_d).to(ACC)
+        vt = _load_tile(v_base, offs_l, offs_e, stride_vl, stride_ve, mask_l, mask_e).to(ACC)
+        dpsi = tl.dot(vt, tl.trans(dst), input_precision=PRECISION, out_dtype=ACC) + dzt[None, :]
         if FAMILY == HADAMARD_EXP:
-            psi = _exp_psi(kt, mask_ld, M + pid_bh * D, offs_d, mask_d)
+            psi = _exp_diff(tl.where(mask_ld, kt, float("-inf")), mt[None, :])
+            dk = dpsi * psi
+            dv = tl.dot(psi, dst, input_precision=PRECISION, out_dtype=ACC)
         elif FAMILY == FEATURES:
-            psi = kt
+            dk = dpsi
+            dv = tl.dot(tl.where(mask_ld, kt, 0.0), dst, input_precision=PRECISION, out_dtype=ACC) + dx0[None, :]
         else:
-            psi, r_part = _sq_psi(kt, tl.load(C + pid_bh * D + offs_d, mask=mask_d, other=0.0), mask_ld, FAMILY)
-            r += r_part
-        dst = _load_tile(DS + pid_bh * D * DV, offs_d, offs_e, DV, 1, mask_d, mask_e)
-        acc += tl.dot(psi, dst, input_precision=PRECISION, out_dtype=ACC)
-    if FAMILY != HADAMARD_EXP:
-        acc += tl.load(DX + pid_bh * 2 * DV + offs_e, mask=mask_e, other=0.0)[None, :]
-        if FAMILY != FEATURES:
-            acc += r[:, None] * tl.load(DX + pid_bh * 2 * DV + DV + offs_e, mask=mask_e, other=0.0)[None, :]
-    dv_base = DV_OUT + b * stride_gb + h * stride_gh
-    _store_tile(dv_base, offs_l, offs_e, stride_gl, stride_ge, mask_l, mask_e, acc)
+            psi, r = _sq_psi(kt, ct, mask_ld, FAMILY)
+            dr = tl.sum(vt * dx1[None, :], axis=1) + dxz1
+            dk = (2.0 * _sign(FAMILY)) * dpsi + 2.0 * (kt - ct[None, :]) * dr[:, None]
+            dv = tl.dot(psi, dst, input_precision=PRECISION, out_dtype=ACC) + dx0[None, :] + r[:, None] * dx1[None, :]
+        _store_tile(dk_base, offs_l, offs_d, stride_gl, stride_gd, mask_l, mask_d, dk)
+        _store_tile(dv_base, offs_l, offs_e, stride_wl, stride_we, mask_l, mask_e, dv)
