@@ -5,9 +5,12 @@ python tools/benchmark.py device=cpu
     -> benchmarks/results/detectors_cpu.json, benchmarks/detectors_cpu.md, benchmarks/latency_vs_imgsz_cpu.png
 python tools/benchmark.py device=0 models=yolo-lat-n,yolo12n,yolo-lat-t,yolo26n time_limit=345
 python tools/benchmark.py device=0 models=yolo11n,yolo-lat-softmax-n suffix=_run2   # detectors_cuda_run2.*
+python tools/benchmark.py device=cpu models=yolo-lat-n,yolo-lat-t,yolo11n,yolo12n,yolo26n imgsz=640 batch=1 \
+    backends=torch,onnxruntime,openvino,openvino_int8 suffix=_runtimes   # CPU runtimes, one process each
 
-Arguments: those of `yolo-lat benchmark` (device, models, imgsz, batch, time_limit), and suffix for
-a run kept beside another. A user's own run: `yolo-lat benchmark`, which writes runs/benchmark/<device>.
+Arguments: those of `yolo-lat benchmark` (device, models, imgsz, batch, time_limit, backends), and
+suffix for a run kept beside another. CPU timings are valid on a quiet machine only: check
+`cat /proc/loadavg` first (1-minute load below ~0.7); every row records the load it was measured under. A user's own run: `yolo-lat benchmark`, which writes runs/benchmark/<device>.
 """
 
 import sys
@@ -15,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout: tools.results is not installed
 
-KEYS = ("device", "models", "imgsz", "batch", "time_limit", "suffix")
+KEYS = ("device", "models", "imgsz", "batch", "time_limit", "backends", "suffix")
 
 
 def main(argv=None) -> int:

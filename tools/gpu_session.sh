@@ -8,19 +8,22 @@
 #   train      training throughput, AMP, imgsz 640                                   -> train_throughput_cuda.json
 #   detectors  the detector benchmark (torch fp32/fp16, CUDA graphs, ORT, TensorRT)  -> detectors_cuda.json
 #              (tools/benchmark.py: what `yolo-lat benchmark` measures, written into benchmarks/)
-#   bash tools/gpu_session.sh                 # all four, in that order
+#   pipeline   the device inference pipeline: yolo-lat-n forward vs end to end (b1/640, b16/1280)
+#              and predict images/s vs Ultralytics' YOLO11n predict (tools/bench_pipeline.py) -> pipeline_cuda.json
+#              (its tests with CUDA tensors first: tests/engine/test_gpu_pipeline.py)
+#   bash tools/gpu_session.sh                 # all five, in that order
 #   bash tools/gpu_session.sh tests attention # a subset (the device tool allows 10 min per command)
 # On the device machine first fill .whl/ here with:  ../shared/tools/device-wheels.sh onnxslim
 # and pass carry=[".whl"]; this script installs them into .site. Each step copies what it wrote
 # to $OUT (when set) as soon as it ends, so a command cut off by its time limit keeps the
 # steps that finished. STEP_TIMEOUT=<seconds> stops a step that runs longer (the detector
 # benchmark writes its JSON as rows land, so a stopped run keeps what it measured).
-# ATTENTION_ARGS and DETECTOR_ARGS add arguments to those two steps, e.g.
+# ATTENTION_ARGS, DETECTOR_ARGS and PIPELINE_ARGS add arguments to those steps, e.g.
 #   ATTENTION_ARGS="--budget 0.3 --min-runs 10" DETECTOR_ARGS="models=yolo-lat-n,yolo12n time_limit=300"
 set -u
 for step in "$@"; do
-  case $step in tests|attention|train|detectors) ;; *)
-    echo "unknown step '$step' (expected: tests attention train detectors)" >&2; exit 2 ;;
+  case $step in tests|attention|train|detectors|pipeline) ;; *)
+    echo "unknown step '$step' (expected: tests attention train detectors pipeline)" >&2; exit 2 ;;
   esac
 done
 if [ -d .whl ]; then
@@ -28,7 +31,7 @@ if [ -d .whl ]; then
     && cp -r .whl/shim/. .site/ && export PYTHONPATH=$PWD/.site:$PWD YOLO_OFFLINE=1 || exit 1
 fi
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(tests attention train detectors)
+[ ${#steps[@]} -eq 0 ] && steps=(tests attention train detectors pipeline)
 
 keep() {  # copy a step's outputs to $OUT, keeping their paths under benchmarks/
   [ -n "${OUT:-}" ] || return 0
@@ -63,6 +66,10 @@ for step in "${steps[@]}"; do
     detectors)
       $T python3 tools/benchmark.py device=cuda ${DETECTOR_ARGS:-} 2>&1 | grep -v "^ " | tail -20
       keep benchmarks/results/detectors_cuda.json benchmarks/detectors_cuda.md benchmarks/*cuda*.png ;;
+    pipeline)
+      $T python3 -m pytest -q -p no:cacheprovider tests/engine/test_gpu_pipeline.py 2>&1 | tail -3
+      $T python3 tools/bench_pipeline.py --device cuda ${PIPELINE_ARGS:-} 2>&1 | grep -v "WARNING" | tail -8
+      keep benchmarks/results/pipeline_cuda.json ;;
   esac
 done
 echo done

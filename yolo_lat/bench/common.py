@@ -134,12 +134,14 @@ def environment(device: torch.device) -> dict:
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "device_type": device.type,
+        "pid": os.getpid(),
+        "loadavg": list(os.getloadavg()),  # 1, 5, 15 min at the start: CPU timings need a quiet machine
     }
     with suppress(OSError), open("/proc/cpuinfo") as f:
         m = re.search(r"model name\s*:\s*(.+)", f.read())
         if m:
             env["cpu"] = m.group(1).strip()
-    for mod in ("triton", "ultralytics", "onnxruntime", "onnx", "tensorrt"):
+    for mod in ("triton", "ultralytics", "onnxruntime", "onnx", "openvino", "nncf", "tensorrt"):
         with suppress(Exception):
             env[mod] = __import__(mod).__version__
     if device.type == "cuda":

@@ -4,16 +4,19 @@ Every model is built from its YAML (random weights: latency does not depend on t
 (Conv+BN) and timed through the *same* pipeline:
 
     preprocess  letterbox to imgsz, BGR->RGB, HWC->CHW, /255       (Ultralytics' LetterBox)
-    forward     the network                                          (torch or ONNX Runtime)
+    forward     the network                       (torch, ONNX Runtime, or OpenVINO fp32 / NNCF int8)
     postprocess Ultralytics' non_max_suppression (conf 0.25, IoU 0.7; end-to-end heads such as
                 YOLO26's are only filtered, as Ultralytics does) and boxes scaled to the image
 
 "forward" is the network alone on a ready tensor; "end_to_end" is all three from uint8 images.
-Medians and p90 after warm-up; CUDA events on GPU, perf_counter on CPU.
+Medians and p90 after warm-up; CUDA events on GPU, perf_counter on CPU. On a CPU each backend runs in
+a process of its own (their thread pools would disturb each other), and every row records the
+1-minute load average when it was measured: timings are meaningful on a quiet machine only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import time
@@ -30,7 +33,11 @@ from .. import _ultralytics as ul
 from .common import environment, time_callable, write_json
 from .models import DEFAULT_MODELS, SMALL_MODELS, build_model, count_params, model_gflops
 
-__all__ = ["Pipeline", "Plan", "measure", "sample_images"]
+__all__ = ["BACKENDS", "RUNTIMES", "Pipeline", "Plan", "measure", "sample_images"]
+
+# the backends that run an exported model, and what they run it with
+RUNTIMES = {"onnxruntime": "ONNX Runtime", "openvino": "OpenVINO", "openvino_int8": "OpenVINO int8 (NNCF)"}
+BACKENDS = ("torch", "torch_fp16", "cuda_graph_fp16", *RUNTIMES, "tensorrt_fp16")
 
 
 @dataclass
@@ -47,13 +54,14 @@ class Plan:
     budget_s: float = 3.0
     warmup: int = 3
     time_limit: float | None = None  # seconds; models not started by then are listed as skipped
+    isolate: bool = False  # one process per backend (CPU: thread pools of two runtimes disturb each other)
 
     @classmethod
     def for_device(cls, device: str) -> Plan:
         if device.startswith("cuda"):
             backends = ("torch", "torch_fp16", "cuda_graph_fp16", "onnxruntime", "tensorrt_fp16")
             return cls(device=device, backends=backends, min_runs=100, max_runs=100, budget_s=2.0, warmup=10)
-        return cls(device=device, backends=("torch", "onnxruntime"))
+        return cls(device=device, backends=("torch", "onnxruntime", "openvino", "openvino_int8"), isolate=True)
 
     def skip(self, model: str, backend: str, batch: int, imgsz: int) -> str | None:
         if self.device.startswith("cuda"):
@@ -64,8 +72,8 @@ class Plan:
             return "CPU: imgsz 1280 measured for the n/t-size models only"
         if batch > 1 and (model not in SMALL_MODELS or imgsz != 320):
             return "CPU: batch 16 measured at imgsz 320 for the n/t-size models only"
-        if backend == "onnxruntime" and (model not in SMALL_MODELS or imgsz == 1280):
-            return "CPU: ONNX Runtime measured for the n/t-size models at 320 and 640"
+        if backend in RUNTIMES and (model not in SMALL_MODELS or imgsz == 1280):
+            return f"CPU: {RUNTIMES[backend]} measured for the n/t-size models at 320 and 640"
         return None
 
 
@@ -158,6 +166,21 @@ def _onnx_forward(
     return fwd, sess.get_providers()[0]
 
 
+def _openvino_forward(model, name: str, batch: int, imgsz: int, workdir: Path, int8: bool) -> tuple[Callable, str]:
+    """Export with Ultralytics' exporter (fp32, or int8 calibrated by NNCF on the bundled samples), run the
+    model compiled as Ultralytics' OpenVINO backend compiles it (LATENCY hint)."""
+    from ..export.openvino import compile_openvino, export_openvino, runtime_label
+
+    tag = "_int8" if int8 else ""
+    path = export_openvino(model.float().cpu(), workdir, f"{name}{tag}_b{batch}_{imgsz}", imgsz, batch, int8=int8)
+    compiled = compile_openvino(path)
+
+    def fwd(t):
+        return torch.from_numpy(compiled(t.detach().float().cpu().numpy())[0])
+
+    return fwd, runtime_label(compiled)
+
+
 def _skip(report: dict, plan: Plan, name: str, why: str, *, backend: str | None = None, imgsz: int | None = None,
           batch: int | None = None) -> None:  # fmt: skip
     """Record configurations of ``name`` as not measured: one, or (with None) every one in the plan."""
@@ -193,7 +216,7 @@ def _measure_model(report: dict, plan: Plan, name: str, device: torch.device, tm
                     _skip(report, plan, name, f"failed: {exc}", **where)
                     log(f"  {backend} b{batch} {imgsz}: failed: {exc}")
                     continue
-                report["latency"].append({**row, "model": name, **where})
+                report["latency"].append({**row, "model": name, **where, "loadavg_1min": _loadavg()})
                 log(
                     f"  {backend:16s} b{batch:<2d} {imgsz:4d}: forward {row['forward']['median_ms']:8.2f} ms, "
                     f"end-to-end {row['end_to_end']['median_ms']:8.2f} ms (p90 {row['end_to_end']['p90_ms']:.2f})"
@@ -203,21 +226,16 @@ def _measure_model(report: dict, plan: Plan, name: str, device: torch.device, tm
 
 
 def measure(plan: Plan, out_json: Path | None = None, log: Callable[[str], None] = LOGGER.info) -> dict:
-    """Run the plan; returns the report, and writes it to ``out_json`` (if given) after every row."""
+    """Run the plan; returns the report, and writes it to ``out_json`` (if given) after every row.
+    With ``plan.isolate``, each backend is measured in a fresh process of its own."""
+    if plan.isolate and len(plan.backends) > 1:
+        return _measure_isolated(plan, out_json, log)
     device = torch.device(plan.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={plan.device} requested but no CUDA GPU is available")
     if device.type == "cpu":
         torch.set_num_threads(os.cpu_count() or 1)
-    report = {
-        "benchmark": "detectors",
-        "environment": environment(device),
-        "pipeline": "\n\n".join(__doc__.strip().split("\n\n")[1:]),
-        "timing": "CUDA events" if device.type == "cuda" else "time.perf_counter",
-        "models": {},
-        "latency": [],
-        "skipped": [],
-    }
+    report = _new_report(device)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="yolo-lat-bench-") as tmp:  # exported ONNX / TensorRT files
         for name in plan.models:
@@ -227,9 +245,83 @@ def measure(plan: Plan, out_json: Path | None = None, log: Callable[[str], None]
                 log(f"{name}: not reached (time limit {plan.time_limit:g} s)")
                 continue
             _measure_model(report, plan, name, device, Path(tmp), out_json, log)
+    report["environment"]["loadavg_end"] = list(os.getloadavg())
     if out_json:
         write_json(report, out_json)
     return report
+
+
+def _new_report(device: torch.device) -> dict:
+    return {
+        "benchmark": "detectors",
+        "environment": environment(device),
+        "pipeline": "\n\n".join(__doc__.strip().split("\n\n")[1:]),
+        "timing": "CUDA events" if device.type == "cuda" else "time.perf_counter",
+        "models": {},
+        "latency": [],
+        "skipped": [],
+    }
+
+
+def _loadavg() -> float:
+    """The 1-minute load average: above ~0.7 on a CPU run, other work was competing for the cores."""
+    return round(os.getloadavg()[0], 2)
+
+
+def _measure_in_child(plan: Plan, queue) -> None:
+    """A child process's work: measure ``plan``, sending log lines and then the report (or the error)."""
+    try:
+        queue.put(("report", measure(plan, None, log=lambda s: queue.put(("log", s)))))
+    except Exception as exc:  # reported by the parent as the backend's reason for having no rows
+        queue.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _run_child(plan: Plan, log: Callable[[str], None]) -> tuple[dict | None, str]:
+    """Run ``measure(plan)`` in a fresh (spawned) process; (its report or None, why it has none)."""
+    import multiprocessing as mp
+    import queue as queues
+
+    ctx = mp.get_context("spawn")
+    channel = ctx.Queue()
+    proc = ctx.Process(target=_measure_in_child, args=(plan, channel), daemon=True)
+    proc.start()
+    while True:
+        try:
+            kind, value = channel.get(timeout=1.0)
+        except queues.Empty:
+            if proc.is_alive():
+                continue
+            proc.join()
+            return None, f"failed: the process measuring it exited with code {proc.exitcode}"
+        if kind == "log":
+            log(value)
+            continue
+        proc.join()
+        return (value, "") if kind == "report" else (None, f"failed: {value}")
+
+
+def _measure_isolated(plan: Plan, out_json: Path | None, log: Callable[[str], None]) -> dict:
+    """``measure`` with each backend in a process of its own, the reports merged in the plan's order."""
+    started, merged = time.perf_counter(), None
+    for backend in plan.backends:
+        left = None if plan.time_limit is None else max(plan.time_limit - (time.perf_counter() - started), 1e-9)
+        sub = dataclasses.replace(plan, backends=(backend,), isolate=False, time_limit=left)
+        log(f"{backend}: measuring in a process of its own")
+        report, why = _run_child(sub, log)
+        if report is None:
+            report = _new_report(torch.device(plan.device))
+            for name in plan.models:
+                _skip(report, sub, name, why)
+        if merged is None:
+            merged = {**report, "models": {}, "latency": [], "skipped": [], "environment_per_backend": {}}
+            merged["processes"] = "one per backend"
+        merged["models"].update(report["models"])
+        merged["latency"] += report["latency"]
+        merged["skipped"] += report["skipped"]
+        merged["environment_per_backend"][backend] = report["environment"]
+        if out_json:
+            write_json(merged, out_json)
+    return merged
 
 
 def _unavailable(backend: str, device: torch.device) -> str | None:
@@ -242,6 +334,15 @@ def _unavailable(backend: str, device: torch.device) -> str | None:
             return "onnxruntime not installed"
         if device.type == "cuda" and "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
             return "onnxruntime has no CUDA provider here (onnxruntime-gpu not installed); CPU runs measure ORT"
+    if backend.startswith("openvino"):
+        from ..export.openvino import require_openvino
+
+        if device.type != "cpu":
+            return "OpenVINO is measured on the CPU"
+        try:
+            require_openvino(int8=backend == "openvino_int8")
+        except ImportError as exc:
+            return str(exc)
     if backend == "tensorrt_fp16":
         if device.type != "cuda":
             return "needs a GPU"
@@ -261,11 +362,13 @@ def _measure_one(model, name, backend, batch, imgsz, device, end2end, plan: Plan
         fwd = _cuda_graph_forward(model, device, batch, imgsz)
     elif backend == "onnxruntime":
         fwd, provider = _onnx_forward(model, name, batch, imgsz, tmp, device)
+    elif backend in ("openvino", "openvino_int8"):
+        fwd, provider = _openvino_forward(model, name, batch, imgsz, tmp, int8=backend == "openvino_int8")
     elif backend == "tensorrt_fp16":
         fwd = _tensorrt_forward(model, name, batch, imgsz, tmp, device)
     else:
         raise ValueError(f"unknown backend {backend!r}")
-    in_device = device if backend != "onnxruntime" else torch.device("cpu")
+    in_device = device if backend not in RUNTIMES else torch.device("cpu")
     pipe = Pipeline(fwd, imgsz, in_device, end2end, half=half and backend != "tensorrt_fp16")
     images = sample_images(batch)
     x = pipe.preprocess(images)

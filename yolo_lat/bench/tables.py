@@ -51,9 +51,12 @@ def detector_markdown(det: dict, backends: tuple[str, ...], batches: tuple[int, 
     )
     skipped = "\n".join(f"- {s['model']} {s['backend']} b{s['batch']} {s['imgsz']}: {s['why']}" for s in det["skipped"])
     env = det["environment"]
+    loads = [r["loadavg_1min"] for r in det["latency"] if "loadavg_1min" in r]
+    load = f" 1-minute load average while measuring: {min(loads):.2f}-{max(loads):.2f}." if loads else ""
     return (
         f"# Detector latency on {env.get('device')}\n\ntorch {env.get('torch')}, onnxruntime {env.get('onnxruntime')}, "
-        f"{det['timing']}; median (p90) over >= {min_runs} runs after warm-up.\n\n{det['pipeline']}\n\n"
+        f"openvino {env.get('openvino')}, {det['timing']}; median (p90) over >= {min_runs} runs after warm-up.{load}"
+        f"\n\n{det['pipeline']}\n\n"
         f"{tables}\n\n## Not measured\n\n{skipped or '- nothing'}\n"
     )
 
