@@ -7,8 +7,12 @@ upgrade, the fix belongs in yolo_lat/_ultralytics.py (and nowhere else).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import os
 import socket
+import subprocess
+import sys
 from copy import deepcopy
 from pathlib import Path
 from types import SimpleNamespace
@@ -422,3 +426,217 @@ def test_exif_size_applies_orientation(tmp_path):
     with Image.open(path) as im:
         size = ul.exif_size(im)
     check(size == (20, 40), "exif_size", f"a 40x20 image with EXIF orientation 6 sizes as {size}")
+
+
+# --------------------------------------------------------------------------- safety: checkpoints, data files, network
+SHIPPED_T = Path(__file__).resolve().parents[1] / "weights" / "yolo-lat-t.pt"
+
+
+class _Payload:
+    """Unpickling calls open(marker, "w")."""
+
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _loaded_ultralytics_holding(name: str, original) -> list[str]:
+    return [m.__name__ for m in list(sys.modules.values())
+            if getattr(m, "__name__", "").startswith("ultralytics") and vars(m).get(name) is original]  # fmt: skip
+
+
+def test_checkpoint_reads_go_through_torch_safe_load(monkeypatch):
+    """load_checkpoint looks up torch_safe_load in ultralytics.nn.tasks at call time and takes (ckpt, file)
+    from it; Model, the trainer and AutoBackend's PyTorch backend read .pt files with that load_checkpoint."""
+    import ultralytics.engine.model as ul_model
+    import ultralytics.nn.backends.pytorch as ul_backend
+    from ultralytics.nn import tasks
+
+    installed = tasks.torch_safe_load
+    check(getattr(installed, "_yolo_lat", False), "torch_safe_load", "YOLO-LAT's reader is not installed")
+    original = ul.replaced(installed)
+    check(not _loaded_ultralytics_holding("torch_safe_load", original), "torch_safe_load",
+          f"modules still hold Ultralytics' own: {_loaded_ultralytics_holding('torch_safe_load', original)}")  # fmt: skip
+    calls = []
+    monkeypatch.setattr(tasks, "torch_safe_load", lambda w, *a, **k: calls.append(w) or installed(w, *a, **k))
+    model, ckpt = tasks.load_checkpoint("yolo-lat-t.pt")  # a bare shipped name: resolved, not downloaded
+    check(calls == ["yolo-lat-t.pt"], "torch_safe_load", "load_checkpoint no longer calls torch_safe_load(weight)")
+    check(model.pt_path == str(SHIPPED_T) and "model" in ckpt, "torch_safe_load",
+          "load_checkpoint no longer takes the model from ckpt['ema'/'model'] and pt_path from the file returned")  # fmt: skip
+    readers = {"Model": ul_model.load_checkpoint, "trainer": ul_trainer.load_checkpoint}
+    check(all(f is tasks.load_checkpoint for f in readers.values()), "load_checkpoint",
+          "Model or the trainer now reads checkpoints with another function than nn.tasks.load_checkpoint")  # fmt: skip
+    check("from ultralytics.nn.tasks import BaseModel, load_checkpoint" in inspect.getsource(ul_backend),
+          "load_checkpoint", "AutoBackend's PyTorch backend no longer reads .pt files with nn.tasks.load_checkpoint")  # fmt: skip
+
+
+def test_strip_optimizer_reads_through_torch_utils_torch_load(tmp_path, monkeypatch):
+    """strip_optimizer (end of training: best.pt, last.pt) reads with torch_utils' module-level
+    torch_load, its only use there; a crafted best.pt is skipped, nothing in it run."""
+    from ultralytics.utils import torch_utils
+
+    src = inspect.getsource(torch_utils)
+    check(src.count("torch_load(") == 1 and "torch_load(" in inspect.getsource(torch_utils.strip_optimizer),
+          "torch_utils.torch_load", "torch_load is now used in torch_utils beyond strip_optimizer")  # fmt: skip
+    check(getattr(torch_utils.torch_load, "_yolo_lat", False), "torch_utils.torch_load", "YOLO-LAT's reader absent")
+    marker, evil = tmp_path / "marker", tmp_path / "best.pt"
+    torch.save({"model": _Payload(marker)}, evil)
+    assert torch_utils.strip_optimizer(evil) == {} and not marker.exists()
+    reads = []
+    installed = torch_utils.torch_load
+    monkeypatch.setattr(torch_utils, "torch_load", lambda f, **k: reads.append(f) or installed(f, **k))
+    ok = tmp_path / "ok.pt"
+    torch.save({"model": tiny_model(), "train_args": {}}, ok)
+    out = torch_utils.strip_optimizer(ok)
+    check(reads == [ok] and out.get("epoch") == -1, "torch_utils.torch_load", "strip_optimizer reads differently")
+
+
+def _data_yaml(tmp_path: Path, marker: Path) -> Path:
+    (tmp_path / "images" / "train").mkdir(parents=True)
+    data = tmp_path / "data.yaml"
+    data.write_text(f"path: {tmp_path}\ntrain: images/train\nval: images/val\nnames: {{0: a}}\n"
+                    f"download: open({str(marker)!r}, 'w').write('ran')\n")  # fmt: skip
+    return data
+
+
+def test_check_det_dataset_never_runs_download(tmp_path):
+    """check_det_dataset runs download: only with autodownload (its default); the trainer, validator
+    and exporter call it by the module-level name, where YOLO-LAT's version (autodownload off) is."""
+    import ultralytics.data.utils as data_utils
+    import ultralytics.engine.exporter as ul_exporter
+    import ultralytics.engine.validator as ul_validator
+
+    ours = data_utils.check_det_dataset
+    original = ul.replaced(ours)
+    holders = {"trainer": ul_trainer, "validator": ul_validator, "exporter": ul_exporter}
+    check(getattr(ours, "_yolo_lat", False) and all(m.check_det_dataset is ours for m in holders.values()),
+          "check_det_dataset", "YOLO-LAT's check_det_dataset is not where the trainer/validator/exporter look")  # fmt: skip
+    check(not _loaded_ultralytics_holding("check_det_dataset", original), "check_det_dataset",
+          f"modules still hold Ultralytics' own: {_loaded_ultralytics_holding('check_det_dataset', original)}")  # fmt: skip
+    marker = tmp_path / "marker"
+    data = _data_yaml(tmp_path, marker)
+    with pytest.raises(FileNotFoundError) as theirs:
+        original(str(data), autodownload=False)
+    check(f"missing path '{tmp_path / 'images' / 'val'}'" in str(theirs.value) and not marker.exists(),
+          "check_det_dataset", f"its missing-images error reads differently: {theirs.value}")  # fmt: skip
+    with pytest.raises(FileNotFoundError, match="download scripts") as mine:
+        ours(str(data))
+    assert "\n" not in str(mine.value) and not marker.exists()
+    with contextlib.suppress(Exception):
+        original(str(data))  # Ultralytics' default: the download: entry runs (what the guard prevents)
+    check(marker.exists(), "check_det_dataset", "autodownload no longer runs download: (the guard may be stale)")
+
+
+def test_autoinstall_and_online_switches(monkeypatch):
+    """check_requirements reads AUTOINSTALL (and the update check ONLINE) from ultralytics.utils.checks at
+    call time; go_offline sets them, and the telemetry switch, when Ultralytics was imported first."""
+    import ultralytics.utils as ul_utils
+    import ultralytics.utils.checks as checks
+    import ultralytics.utils.events as events
+
+    for module in (ul_utils, checks, events):
+        monkeypatch.setattr(module, "ONLINE", True, raising=False)
+    monkeypatch.setattr(ul_utils, "AUTOINSTALL", True)
+    monkeypatch.setattr(checks, "AUTOINSTALL", True)
+    monkeypatch.setattr(events.events, "enabled", True)
+    ul.go_offline()
+    state = (ul_utils.AUTOINSTALL, checks.AUTOINSTALL, ul_utils.ONLINE, checks.ONLINE, events.ONLINE)
+    state += (events.events.enabled,)
+    check(state == (False,) * 6, "AUTOINSTALL/ONLINE", f"go_offline left {state}")
+    installs = []
+    monkeypatch.setattr(subprocess, "check_output", lambda *a, **k: installs.append(a) or "")
+    ok = checks.check_requirements("yolo-lat-no-such-package>=1")
+    check(ok is False and not installs, "check_requirements AUTOINSTALL", "a missing package was pip-installed")
+    check("if ONLINE and IS_PIP_PACKAGE" in inspect.getsource(checks.check_pip_update_available), "ONLINE",
+          "check_pip_update_available (called by Model.train) no longer checks ONLINE before asking PyPI")  # fmt: skip
+
+
+def test_ultralytics_imported_first_gets_the_guards():
+    """YOLO_AUTOINSTALL is read when ultralytics.utils is imported; imported before yolo_lat, the names it
+    was read into are reset by importing yolo_lat."""
+    code = ("import ultralytics, ultralytics.utils as u, ultralytics.utils.checks as c, ultralytics.nn.tasks as t;"
+            "a = (u.AUTOINSTALL, c.AUTOINSTALL); import yolo_lat;"
+            "print(a, (u.AUTOINSTALL, c.AUTOINSTALL), getattr(t.torch_safe_load, '_yolo_lat', False))")  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in ("YOLO_AUTOINSTALL", "YOLO_OFFLINE")}
+    env["YOLO_OFFLINE"] = "1"  # Ultralytics' own import-time check: not the subject here
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    check(out.stdout.split("\n")[-2] == "(True, True) (False, False) True", "AUTOINSTALL",
+          f"importing yolo_lat after Ultralytics gives {out.stdout.strip()}")  # fmt: skip
+
+
+def test_check_font_downloads_and_is_replaced():
+    """check_font downloads a missing font whatever YOLO_OFFLINE says; data.utils and plotting call it by
+    name, and find YOLO-LAT's local lookup there."""
+    import ultralytics.data.utils as data_utils
+    import ultralytics.utils.checks as checks
+    import ultralytics.utils.plotting as plotting
+
+    original = ul.replaced(checks.check_font)
+    check("safe_download" in inspect.getsource(original) and "OFFLINE" not in inspect.getsource(original),
+          "check_font", "check_font no longer downloads regardless of YOLO_OFFLINE (the replacement may be stale)")  # fmt: skip
+    check(data_utils.check_font is plotting.check_font is ul.local_font, "check_font", "not replaced where called")
+    assert ul.local_font("Arial.ttf").is_file() and ul.local_font("Arial.Unicode.ttf").is_file()
+
+
+# =========================================================================== device pipeline (issue #16)
+def test_reference_nms_arguments():
+    from ultralytics.utils import nms
+
+    params = inspect.signature(nms.non_max_suppression).parameters
+    wanted = {"classes", "agnostic", "multi_label", "max_det", "nc", "max_nms", "max_wh", "end2end"}
+    check(wanted <= set(params), "reference_nms", f"non_max_suppression lacks {sorted(wanted - set(params))}")
+    preds = torch.tensor([[[5.0, 5.5], [5.0, 5.0], [10.0, 10.0], [10.0, 10.0], [0.9, 0.8]]])  # two boxes, IoU 0.82
+    check(len(ul.reference_nms(preds, 0.25, 0.7)[0]) == 1, "reference_nms", "an overlapping box was not suppressed")
+
+
+def test_predictor_rect_is_pre_transform_rule(tmp_path):
+    from ultralytics.models.yolo.detect import DetectionPredictor
+
+    from yolo_lat.engine.pipeline import letterbox_geometry
+
+    p = DetectionPredictor(overrides={"project": str(tmp_path)})
+    p.imgsz = [320, 320]
+    for fmt, dynamic in (("pt", False), ("onnx", False), ("onnx", True)):
+        p.model = SimpleNamespace(format=fmt, dynamic=dynamic, stride=32)
+        for ims in (
+            [np.zeros((300, 500, 3), np.uint8)] * 2,
+            [np.zeros((300, 500, 3), np.uint8), np.zeros((90, 70, 3), np.uint8)],
+        ):
+            got = [x.shape[:2] for x in p.pre_transform(ims)]
+            g = [letterbox_geometry(im.shape, 320, ul.predictor_rect(p, ims)) for im in ims]
+            check(got == [(x.out_h, x.out_w) for x in g], "predictor_rect",
+                  f"pre_transform gives {got} for {fmt} (dynamic={dynamic}), the rule predicts otherwise")  # fmt: skip
+
+
+def test_predictor_forward_and_feature_hooks():
+    from ultralytics.engine.predictor import BasePredictor
+    from ultralytics.models.yolo.detect import DetectionPredictor
+
+    src = inspect.getsource(BasePredictor.inference)
+    check(all(s in src for s in ("self.args.visualize", "augment=self.args.augment", "embed=self.args.embed")),
+          "predictor_plain_forward", "BasePredictor.inference no longer reads only augment/visualize/embed")  # fmt: skip
+    check('getattr(self, "_feats", None)' in inspect.getsource(DetectionPredictor.postprocess),
+          "predictor_saves_features", "DetectionPredictor.postprocess no longer keys object features on _feats")  # fmt: skip
+    check("self.end2end = " in inspect.getsource(DetectionValidator.init_metrics), "validator_end2end",
+          "DetectionValidator.init_metrics no longer sets self.end2end")  # fmt: skip
+
+
+def test_decode_images_with_yields_what_the_loader_yields(tmp_path):
+    import cv2
+    from ultralytics.data.loaders import LoadImagesAndVideos
+
+    for i in range(5):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), np.full((8 + i, 10, 3), 20 * i, np.uint8))
+    reference = list(LoadImagesAndVideos(str(tmp_path), batch=2))
+    loader = LoadImagesAndVideos(str(tmp_path), batch=2)
+    check(ul.decode_images_with(loader, lambda paths: [cv2.imread(p) for p in paths]), "decode_images_with",
+          "an image folder was not accepted")  # fmt: skip
+    got = list(loader)
+    check([(p, s) for p, _, s in got] == [(p, s) for p, _, s in reference], "decode_images_with",
+          f"batches {[(p, s) for p, _, s in got]} differ from LoadImagesAndVideos' {[(p, s) for p, _, s in reference]}")  # fmt: skip
+    check(all(np.array_equal(a, b) for g, r in zip(got, reference) for a, b in zip(g[1], r[1])), "decode_images_with",
+          "images differ")  # fmt: skip
+    check(loader.mode == "image" and len(loader) == len(reference), "decode_images_with", "mode or length differs")

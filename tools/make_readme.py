@@ -21,7 +21,11 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     changed = update_readme(check=args.check)
     if args.check:
-        print("benchmarks/README.md results section is stale: run python tools/make_readme.py" if changed else "up to date")
+        print(
+            "benchmarks/README.md results section is stale: run python tools/make_readme.py"
+            if changed
+            else "up to date"
+        )
         return int(changed)
     print("benchmarks/README.md results section regenerated" + ("" if changed else " (unchanged)"))
     return 0

@@ -13,13 +13,20 @@ detection trainer/validator/predictor classes, their documented attributes and h
 ``pred_to_json``, ``eval_json``, ``setup_model``), the building blocks in ``ultralytics.nn.modules``,
 and ``LOGGER``, ``YAML``, ``RANK`` from ``ultralytics.utils``.
 
+Importing this module installs YOLO-LAT's guards into Ultralytics, for the whole process (see the
+last section): checkpoints are read with an allowlist (``yolo_lat.checkpoint``) and never downloaded,
+a data YAML's ``download:`` is never run, nothing is pip-installed, and no network is used.
+
 Tested with Ultralytics >=8.4,<8.5 (``TESTED_RANGE``; pyproject.toml pins the same range).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
+import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,22 +47,33 @@ __all__ = [
     "args_value",
     "autocast",
     "cfg_keys",
+    "decode_images_with",
     "dataset_labels",
     "exif_size",
     "export_model",
+    "go_offline",
     "init_new_model",
     "initialize_weights",
+    "install_checkpoint_reader",
+    "install_dataset_guard",
+    "install_guards",
     "json_detections",
     "json_predictions",
     "layer_summary",
     "letterbox",
     "letterbox_batch",
+    "local_font",
     "merge_key_value_fragments",
     "mismatch",
     "non_max_suppression",
     "parse_key_value",
     "parser_knows",
     "parser_resolved",
+    "predictor_plain_forward",
+    "predictor_rect",
+    "predictor_saves_features",
+    "reference_nms",
+    "replaced",
     "request_json_predictions",
     "run_dir",
     "scale_boxes",
@@ -64,6 +82,7 @@ __all__ = [
     "trainer_amp_check",
     "ultralytics_amp_check",
     "ultralytics_model_yaml",
+    "validator_end2end",
 ]
 
 TESTED_RANGE = ">=8.4,<8.5"
@@ -312,6 +331,20 @@ def export_model(model: nn.Module, pt_path: Path, overrides: dict) -> str:
     return str(Exporter(overrides={**overrides, "mode": "export"})(model=model))
 
 
+def export_format_names() -> tuple[str, ...]:
+    """The ``format=`` values of Ultralytics' exporter (its ``export_formats()`` table's Argument column,
+    PyTorch excluded)."""
+    from ultralytics.engine.exporter import export_formats
+
+    return tuple(export_formats()["Argument"][1:])
+
+
+def name_exports_after(model: nn.Module, pt_path: Path | None) -> None:
+    """Have Ultralytics' Exporter name its output after ``pt_path`` (``dir/x.pt`` -> ``dir/x.onnx``): it
+    reads ``model.pt_path``. None removes the name again."""
+    model.pt_path = None if pt_path is None else str(pt_path)
+
+
 def letterbox(image: np.ndarray, imgsz: int) -> np.ndarray:
     """``image`` (H, W, 3) resized to fit ``imgsz``×``imgsz`` and padded to it (value 114, centred),
     as Ultralytics' predictor prepares images for a fixed input size."""
@@ -349,3 +382,269 @@ def exif_size(image: Any) -> tuple[int, int]:
     from ultralytics.data.utils import exif_size as ul_exif_size
 
     return ul_exif_size(image)
+
+
+# =========================================================================== device pipeline (issue #16)
+# What yolo_lat.engine.pipeline needs from Ultralytics' predictor, validator and image loader.
+def reference_nms(preds: torch.Tensor, conf: float, iou: float, **kwargs: Any) -> list[torch.Tensor]:
+    """Ultralytics' ``non_max_suppression`` with its full arguments (``classes``, ``agnostic``,
+    ``multi_label``, ``max_det``, ``nc``, ``max_nms``, ``max_wh``, ``end2end``): the reference of the
+    batched NMS, and what it hands end-to-end heads to."""
+    from ultralytics.utils import nms
+
+    return nms.non_max_suppression(preds, conf, iou, **kwargs)
+
+
+def predictor_rect(predictor: Any, images: list[np.ndarray]) -> bool:
+    """Whether the predictor's ``pre_transform`` letterboxes ``images`` to the minimum rectangle
+    (``auto``): same shapes, ``rect``, no ``scale_fill``, and a PyTorch (or dynamic) model."""
+    model = predictor.model
+    return (
+        len({im.shape for im in images}) == 1
+        and bool(predictor.args.rect)
+        and not predictor.scale_fill
+        and (model.format == "pt" or (getattr(model, "dynamic", False) and model.format != "imx"))
+    )
+
+
+def predictor_plain_forward(predictor: Any) -> bool:
+    """Whether the predictor's ``inference`` is just ``model(im)`` on a PyTorch module (no augment,
+    visualize, embed, feature hooks): what a CUDA graph may replay."""
+    a = predictor.args
+    return (
+        predictor.model.format == "pt"
+        and not (a.augment or a.visualize or a.embed)
+        and getattr(predictor, "_feats", None) is None
+    )
+
+
+def predictor_saves_features(predictor: Any) -> bool:
+    """Whether ``postprocess`` must return object features (``_feats``, set by ``predict(embed=...)`` hooks)."""
+    return getattr(predictor, "_feats", None) is not None
+
+
+def validator_end2end(validator: Any) -> bool:
+    """Whether the validator's model has an end-to-end head (its ``end2end``, set in ``__call__``)."""
+    return bool(getattr(validator, "end2end", False))
+
+
+def decode_images_with(dataset: Any, decode: Callable[[list[str]], list]) -> bool:
+    """Make an image-only ``LoadImagesAndVideos`` (folders, globs, files; no video) read each batch
+    with ``decode(paths)`` (which returns the batch's images, e.g. a DeviceBatch) instead of OpenCV
+    per file; returns False, changing nothing, for any other source."""
+    from ultralytics.data.loaders import LoadImagesAndVideos
+
+    if type(dataset) is not LoadImagesAndVideos or any(dataset.video_flag):
+        return False
+    dataset.__class__ = _decoding_loader()
+    dataset.decode = decode
+    return True
+
+
+_DECODING_LOADER: type | None = None
+
+
+def _decoding_loader() -> type:
+    """A LoadImagesAndVideos whose ``__next__`` reads ``bs`` images at once through ``self.decode``,
+    yielding what the original yields: (paths, images, info strings ``image i/n path: ``)."""
+    global _DECODING_LOADER
+    if _DECODING_LOADER is None:
+        from ultralytics.data.loaders import LoadImagesAndVideos
+
+        class DecodingLoader(LoadImagesAndVideos):
+            def __next__(self):
+                if self.count >= self.nf:
+                    raise StopIteration
+                paths = list(self.files[self.count : self.count + self.bs])
+                images = self.decode(paths)
+                info = [f"image {self.count + i + 1}/{self.nf} {p}: " for i, p in enumerate(paths)]
+                self.count += len(paths)
+                self.mode = "image"
+                return paths, images, info
+
+        _DECODING_LOADER = DecodingLoader
+    return _DECODING_LOADER
+
+
+# =========================================================================== safety: checkpoints, data files, network
+# Ultralytics reads checkpoints with plain torch.load (which runs code a .pt file names), downloads a
+# bare weights name it cannot find, runs a data YAML's `download:` (Python, shell or URL) when the
+# images are missing, pip-installs missing packages, checks PyPI for updates and downloads fonts.
+# None of it has a hook, so the module-level functions it looks up at call time are replaced, once,
+# when this module is imported (``install_guards``, at the end of this file): everything YOLO-LAT
+# runs imports this module first. This holds for the whole process, plain ``ultralytics.YOLO``
+# included, once YOLO-LAT is imported.
+_MISSING_IMAGES = re.compile(r"missing path '([^']*)'")
+
+
+def _replace(home: str, name: str, make: Callable[[Callable], Callable], everywhere: bool = True) -> Callable:
+    """Replace the function ``name`` of the Ultralytics module ``home`` by ``make(original)``: in
+    ``home`` (where modules imported later find it) and, with ``everywhere``, in every loaded
+    Ultralytics module that imported it by name (``from home import name``). Idempotent."""
+    module = importlib.import_module(home)
+    current = getattr(module, name)
+    if getattr(current, "_yolo_lat", False):
+        return current
+    replacement = make(current)
+    replacement._yolo_lat, replacement.__wrapped__ = True, current
+    setattr(module, name, replacement)
+    for loaded in list(sys.modules.values()) if everywhere else ():
+        if getattr(loaded, "__name__", "").startswith("ultralytics") and vars(loaded).get(name) is current:
+            setattr(loaded, name, replacement)
+    return replacement
+
+
+def replaced(function: Callable) -> Callable:
+    """The Ultralytics function that a replacement installed here stands in for (itself otherwise)."""
+    return getattr(function, "__wrapped__", function) if getattr(function, "_yolo_lat", False) else function
+
+
+def _as_checkpoint(obj: Any, file: str) -> dict:
+    """What Ultralytics' ``load_checkpoint`` expects from ``torch_safe_load``: a dict whose ``ema`` or
+    ``model`` is the model (a bare module saved with torch.save is wrapped, as Ultralytics does)."""
+    if isinstance(obj, torch.jit.ScriptModule):
+        raise ValueError(f"{file} is a TorchScript archive, not a checkpoint; export from the .pt checkpoint instead")
+    if isinstance(obj, nn.Module):
+        obj = {"model": obj}
+    elif not isinstance(obj, dict) and isinstance(getattr(obj, "model", None), nn.Module):
+        obj = {"model": obj.model}  # a whole YOLO object saved with torch.save (a trusted load)
+    if not isinstance(obj, dict) or not any(isinstance(obj.get(k), nn.Module) for k in ("ema", "model")):
+        raise ValueError(
+            f"checkpoint {file} holds no detection model (expected a dict whose 'model' or 'ema' is a torch "
+            f"module, got {type(obj).__name__})"
+        )
+    return obj
+
+
+def install_checkpoint_reader(read: Callable[..., Any], locate: Callable[[str], str]) -> None:
+    """Make every checkpoint Ultralytics reads go through ``read(file, trust=None)``.
+
+    Ultralytics' ``load_checkpoint`` (behind ``Model(...)``, ``Model.load``, the trainer's weights,
+    pretrained and resume checkpoints, AutoBackend in predict/val/export) calls the module-level
+    ``torch_safe_load(weight)`` of ultralytics.nn.tasks at call time, and expects ``(ckpt, file)``;
+    it is replaced by one that finds the file with ``locate`` (never a download: a bare name not found
+    there may still be a file Ultralytics downloaded earlier into its weights folder) and reads it
+    with ``read``. ``strip_optimizer``, which rewrites best.pt/last.pt at the end of training, reads
+    them with the module-level ``torch_load`` of ultralytics.utils.torch_utils: that one too (on
+    resume, best.pt may be a file the run did not write).
+    """
+
+    def make_loader(original: Callable) -> Callable:
+        def torch_safe_load(weight: str | Path, safe_only: bool | None = None) -> tuple[dict, str]:
+            """Read a checkpoint with YOLO-LAT's allowlist (``yolo_lat.checkpoint``); never downloads."""
+            file = _checkpoint_file(str(weight).strip(), locate)
+            return _as_checkpoint(read(file, trust=False if safe_only else None), file), file
+
+        return torch_safe_load
+
+    def make_torch_load(original: Callable) -> Callable:
+        def torch_load(f: str | Path, *args: Any, map_location: Any = "cpu", **kwargs: Any) -> Any:
+            return read(f, map_location=map_location)
+
+        return torch_load
+
+    _replace("ultralytics.nn.tasks", "torch_safe_load", make_loader)
+    _replace("ultralytics.utils.torch_utils", "torch_load", make_torch_load, everywhere=False)
+
+
+def _checkpoint_file(weight: str, locate: Callable[[str], str]) -> str:
+    """``locate(weight)``; for a bare name it does not find, a file of that name in Ultralytics' weights
+    folder (where Ultralytics keeps what it downloaded, e.g. yolo26n.pt for its AMP check)."""
+    try:
+        return locate(weight)
+    except FileNotFoundError:
+        from ultralytics.utils import SETTINGS
+
+        cached = Path(SETTINGS["weights_dir"]) / weight
+        if Path(weight).name == weight and cached.is_file():
+            return str(cached)
+        raise
+
+
+def install_dataset_guard() -> None:
+    """Ultralytics' ``check_det_dataset`` (trainer, validator, exporter) never runs ``download:``.
+
+    ``check_det_dataset(data, autodownload=True)`` executes a data YAML's ``download:`` entry (Python
+    with ``exec``, ``bash ...`` with subprocess, or a URL it downloads) when the val images are missing.
+    The replacement always passes ``autodownload=False``, and turns the resulting "images not found"
+    error into one line naming the missing path.
+    """
+
+    def make(original: Callable) -> Callable:
+        def check_det_dataset(dataset: str | Path, autodownload: bool = True, split: str = "") -> dict:
+            """Ultralytics' check_det_dataset, with the data YAML's ``download:`` never run."""
+            try:
+                return original(dataset, autodownload=False, split=split)
+            except FileNotFoundError as exc:
+                found = _MISSING_IMAGES.search(str(exc))
+                if not found:
+                    raise
+                raise FileNotFoundError(
+                    f"dataset '{dataset}': images not found, missing path '{found[1]}'; download scripts "
+                    "(a data YAML's 'download:') are not run: put the images there or correct 'path:'/'val:'"
+                ) from None
+
+        return check_det_dataset
+
+    _replace("ultralytics.data.utils", "check_det_dataset", make)
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    from ultralytics.utils import env_bool
+
+    return env_bool(name, default)
+
+
+def go_offline() -> None:
+    """Ultralytics installs nothing and, unless ``YOLO_OFFLINE`` is set false, uses no network.
+
+    ``YOLO_AUTOINSTALL`` and ``YOLO_OFFLINE`` are read when Ultralytics is imported (yolo_lat sets both
+    before that, unless you did); when Ultralytics was imported first, the module-level names it read
+    them into are set here: ``AUTOINSTALL`` (checked by ``check_requirements`` before a pip install),
+    ``ONLINE`` (update check, telemetry) and the telemetry switch. ``check_font``, which downloads
+    Arial.ttf for plots whatever ``YOLO_OFFLINE`` says, finds fonts locally instead (Ultralytics'
+    config folder, the system, then matplotlib's own DejaVu Sans).
+    """
+    autoinstall = _env_flag("YOLO_AUTOINSTALL", False)
+    for name in ("ultralytics.utils", "ultralytics.utils.checks", "ultralytics.utils.export.tensorflow"):
+        if name in sys.modules:
+            sys.modules[name].AUTOINSTALL = autoinstall
+    if not _env_flag("YOLO_OFFLINE", True):
+        return
+    for name in ("ultralytics.utils", "ultralytics.utils.checks", "ultralytics.utils.events"):
+        if name in sys.modules:
+            sys.modules[name].ONLINE = False
+    if "ultralytics.utils.events" in sys.modules:
+        sys.modules["ultralytics.utils.events"].events.enabled = False
+    _replace("ultralytics.utils.checks", "check_font", lambda original: local_font)
+
+
+def local_font(font: str = "Arial.ttf") -> Path:
+    """A font file for ``font`` without downloading one: Ultralytics' config folder, a system font of
+    that name (as ``check_font`` looks), else matplotlib's DejaVu Sans."""
+    from matplotlib import font_manager
+    from ultralytics.utils import USER_CONFIG_DIR
+
+    file = USER_CONFIG_DIR / Path(font).name
+    if file.is_file():
+        return file
+    matches = [f.fname for f in font_manager.fontManager.ttflist if font in f.fname and os.path.exists(f.fname)]
+    return Path(matches[0] if matches else font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans")))
+
+
+def _locate_checkpoint(name: str) -> str:
+    from .engine.weights import resolve_weights  # at call time: the engine imports this module
+
+    return resolve_weights(name)
+
+
+def install_guards() -> None:
+    """Everything above, once: safe checkpoint reads, no data scripts, no installs, no network."""
+    from .checkpoint import load_checkpoint
+
+    install_checkpoint_reader(load_checkpoint, _locate_checkpoint)
+    install_dataset_guard()
+    go_offline()
+
+
+install_guards()

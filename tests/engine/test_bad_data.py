@@ -6,7 +6,7 @@ import shutil
 
 import yaml
 
-from tests.engine.test_cli import one_line_error, run_cli
+from tests.cli_helpers import one_line_error, run_cli
 from yolo_lat import YOLOLAT
 
 

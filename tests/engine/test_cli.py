@@ -3,22 +3,16 @@
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from tests.cli_helpers import one_line_error, run_cli
 from yolo_lat.cli import UsageError, main, parse_args
-
-
-def run_cli(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "yolo_lat.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=600
-    )
 
 
 def test_console_script_runs():
     """The installed `yolo-lat` entry point (beside this interpreter) runs and reports its version."""
-    from pathlib import Path
-
     from yolo_lat import __version__
 
     script = Path(sys.executable).with_name("yolo-lat")
@@ -48,13 +42,6 @@ def test_usage_errors(argv, match):
         parse_args(argv)
 
 
-def one_line_error(proc, fragment):
-    assert proc.returncode == 2, proc.stdout[-1500:] + proc.stderr[-1500:]
-    err_lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("yolo-lat: error:")]
-    assert len(err_lines) == 1 and fragment in err_lines[0], proc.stderr[-1500:]
-    assert "Traceback" not in proc.stderr
-
-
 def test_unknown_dataset(tmp_path):
     one_line_error(
         run_cli("train", "data=nosuchdata", "epochs=1", f"project={tmp_path}"), "unknown dataset 'nosuchdata'"
@@ -82,3 +69,10 @@ def test_help_and_version(capsys):
     assert main(["help"]) == 0
     assert "yolo-lat train" in capsys.readouterr().out
     assert main(["--version"]) == 0
+
+
+def test_demo_takes_predict_settings():
+    mode, args = parse_args(["demo", "source=0", "max_det=5", "classes=[0,1]", "agnostic_nms=True", "quantize=16"])
+    assert mode == "demo" and args["max_det"] == 5 and args["classes"] == [0, 1] and args["quantize"] == 16
+    with pytest.raises(UsageError, match="'epochs' is not a valid argument for demo"):
+        parse_args(["demo", "epochs=3"])

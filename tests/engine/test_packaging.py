@@ -66,3 +66,17 @@ def test_wheel_install_finds_models_and_weights(wheel_dir, tmp_path):
     assert int(lines["yaml"]) > 0
     assert lines["ckpt"].startswith(str(wheel_dir / "yolo_lat" / "_assets" / "weights"))
     assert int(lines["samples"]) >= 1
+
+
+def test_wheel_install_exports_outside_site_packages(wheel_dir, tmp_path):
+    """Exporting the shipped weights writes into the current directory, never into the package."""
+    before = set(wheel_dir.rglob("*"))
+    env = {**os.environ, "PYTHONPATH": str(wheel_dir), "HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "yolo_lat.cli", "export", "model=yolo-lat-t.pt", "format=onnx"],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"exported: {tmp_path / 'yolo-lat-t.onnx'}" in proc.stdout
+    assert (tmp_path / "yolo-lat-t.onnx").is_file()
+    assert {p for p in wheel_dir.rglob("*") if "__pycache__" not in p.parts} == {
+        p for p in before if "__pycache__" not in p.parts
+    }

@@ -34,3 +34,25 @@ def test_predict_works_out_of_the_box(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     saved = list((tmp_path / "p").glob("*.jpg"))
     assert len(saved) == len(list(SAMPLES_DIR.glob("*.jpg")))
+
+
+def test_a_path_with_a_missing_folder_is_an_error(tmp_path):
+    """Only a bare name falls back to the shipped weights: a path means that file."""
+    from tests.cli_helpers import one_line_error, run_cli
+
+    missing = "/some/dir/that/does/not/exist/yolo-lat-n.pt"
+    line = one_line_error(run_cli("predict", f"model={missing}", cwd=tmp_path), missing)
+    assert "folder /some does not exist" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("given", ["sub/yolo-lat-n.pt", "./missing/yolo-lat-n.pt", "https://example.com/yolo-lat-n.pt"])
+def test_only_bare_names_fall_back(given, tmp_path, monkeypatch):
+    from yolo_lat.engine.weights import resolve_weights
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()  # an existing folder without the file is no different
+    with pytest.raises(FileNotFoundError, match="not found|does not download"):
+        resolve_weights(given)
+    assert resolve_weights("yolo-lat-n.pt") == str(REPO / "weights" / "yolo-lat-n.pt")
+    assert resolve_weights("yolo-lat-n") == str(REPO / "weights" / "yolo-lat-n.pt")

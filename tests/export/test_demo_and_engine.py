@@ -6,7 +6,7 @@ import sys
 import cv2
 import numpy as np
 
-from tests.engine.test_cli import one_line_error, run_cli
+from tests.cli_helpers import one_line_error, run_cli
 from yolo_lat import YOLOLAT
 
 
@@ -83,3 +83,18 @@ def test_demo_without_display_says_what_to_do(trained_run, tmp_path):
 def test_engine_export_without_tensorrt(trained_run):
     run, _ = trained_run
     one_line_error(run_cli("export", f"model={run / 'weights' / 'best.pt'}", "format=engine"), "needs TensorRT")
+
+
+def test_demo_takes_inference_settings_from_the_checkpoint():
+    """As predict: the checkpoint's imgsz (256 for the shipped weights), not 640."""
+    from yolo_lat.paths import SAMPLES_DIR
+
+    model = YOLOLAT("yolo-lat-t.pt")
+    assert model.demo(str(SAMPLES_DIR), show=False, max_frames=1)["frames"] == 1
+    assert model.predictor.args.imgsz == model.overrides["imgsz"] == 256
+    reference = YOLOLAT("yolo-lat-t.pt")
+    reference.predict(str(SAMPLES_DIR / "shapes_0.jpg"), verbose=False)
+    keys = ("imgsz", "conf", "iou", "max_det", "quantize", "agnostic_nms", "classes", "device")
+    assert [getattr(model.predictor.args, k) for k in keys] == [getattr(reference.predictor.args, k) for k in keys]
+    model.demo(str(SAMPLES_DIR), show=False, max_frames=1, imgsz=64, conf=0.5)
+    assert (model.predictor.args.imgsz, model.predictor.args.conf) == (64, 0.5)

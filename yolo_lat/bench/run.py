@@ -10,7 +10,9 @@ from pathlib import Path
 from ultralytics.utils import LOGGER
 
 from .. import _ultralytics as ul
-from .detectors import Plan, measure
+from ..engine.args import check_args
+from ..nn.model_yaml import resolve_model_yaml
+from .detectors import BACKENDS, Plan, measure
 from .models import DEFAULT_MODELS
 from .plots import plot_detector_latency
 from .tables import detector_markdown
@@ -41,12 +43,19 @@ def device_tag(device: str | int) -> str:
 
 def make_plan(device: str | int = "cpu", models: str | Sequence[str] | None = None,
               imgsz: str | int | Sequence[int] | None = None, batch: str | int | Sequence[int] | None = None,
-              time_limit: float | str | None = None,
+              time_limit: float | str | None = None, backends: str | Sequence[str] | None = None,
               log: Callable[[str], None] = LOGGER.info) -> Plan:  # fmt: skip
     """The device's default plan with the given overrides (lists, or comma-separated strings)."""
     plan = Plan.for_device(_device(device))
+    if backends := _as_list(backends):
+        unknown = [b for b in backends if b not in BACKENDS]
+        if unknown:
+            raise ValueError(f"backends={','.join(unknown)}: unknown backend; expected some of {', '.join(BACKENDS)}")
+        plan.backends = tuple(backends)
     if models := _as_list(models):
         unknown = [m for m in models if m not in DEFAULT_MODELS and not Path(m).suffix]
+        for name in unknown:  # a model that cannot be built is one line now, not a failed row per backend
+            resolve_model_yaml(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
         if unknown:
             log(f"note: {unknown} are not in the default set; building them from their YAMLs")
         plan.models = models
@@ -79,11 +88,13 @@ def write_results(plan: Plan, json_path: Path, md_path: Path, png_path: Path,
 def benchmark(device: str | int = "cpu", models: str | Sequence[str] | None = None,
               imgsz: str | int | Sequence[int] | None = None, batch: str | int | Sequence[int] | None = None,
               project: str | Path | None = None, name: str | None = None, exist_ok: bool = False,
-              time_limit: float | str | None = None, log: Callable[[str], None] = LOGGER.info) -> Path:  # fmt: skip
+              time_limit: float | str | None = None, backends: str | Sequence[str] | None = None,
+              log: Callable[[str], None] = LOGGER.info) -> Path:  # fmt: skip
     """Measure, then write ``detectors_<tag>.json``, ``detectors_<tag>.md`` and ``latency_vs_imgsz_<tag>.png``
     (tag: cpu or cuda) into ``project/name`` (default ``runs/benchmark/<tag>``, numbered if it exists,
     unless ``exist_ok``). Returns that folder."""
-    plan = make_plan(device, models, imgsz, batch, time_limit, log=log)
+    check_args("benchmark", {"imgsz": imgsz, "batch": batch})
+    plan = make_plan(device, models, imgsz, batch, time_limit, backends, log=log)
     tag = device_tag(device)
     save_dir = ul.run_dir(project or DEFAULT_PROJECT, name or tag, exist_ok=bool(exist_ok))
     write_results(plan, save_dir / f"detectors_{tag}.json", save_dir / f"detectors_{tag}.md",

@@ -109,6 +109,14 @@ def _convert_split(doc: dict, json_path: Path, split: str, root: Path | None, cl
     by_image: dict[int, list[dict]] = {}
     for a in doc["annotations"]:
         by_image.setdefault(int(a["image_id"]), []).append(a)
+    dangling = sorted(set(by_image) - {int(im["id"]) for im in doc["images"]})
+    if dangling:  # a broken file: its boxes would silently vanish from training and evaluation
+        first = by_image[dangling[0]][0]
+        more = f" (and {len(dangling) - 1} more image ids)" if len(dangling) > 1 else ""
+        raise ValueError(
+            f"annotation {first.get('id')} in {json_path} refers to image_id {dangling[0]}{more}, which is not "
+            "among its images; expected every annotation's image_id to be the id of an entry in 'images'"
+        )
     missing, stems = [], {}
     for im in doc["images"]:
         iid, w, h = int(im["id"]), float(im["width"]), float(im["height"])

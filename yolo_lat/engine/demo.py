@@ -13,12 +13,12 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 from ultralytics.utils import LOGGER
 
-from .defaults import DEFAULT_IMGSZ
 from .sources import IMAGE_SUFFIXES
 
 __all__ = ["DemoSource", "open_source", "run_demo"]
@@ -154,26 +154,27 @@ def run_demo(
     show: bool = True,
     save: bool = False,
     save_dir: Path | None = None,
-    imgsz: int = DEFAULT_IMGSZ,
-    conf: float = 0.25,
-    iou: float = 0.7,
-    device: str | None = None,
     max_frames: int | None = None,
+    **predict_args: Any,
 ) -> dict:
     """Run the demo; returns {"frames", "fps", "output", "input_fps"}.
 
-    ``model`` is a YOLOLAT (any of .pt/.onnx/.engine weights). The output video is written to a
-    temporary name and renamed when complete; nothing is left behind if no frame was processed.
+    ``model`` is a YOLOLAT (any of .pt/.onnx/.engine weights). ``predict_args`` (``imgsz``, ``conf``,
+    ``iou``, ``device``, ``quantize``, ``max_det``, ``classes``, ``agnostic_nms``; None means not given) go
+    to ``model.predict``: what is not given comes from the checkpoint (its imgsz) and Ultralytics'
+    defaults, exactly as for ``predict``. The output video is written to a temporary name and renamed
+    when complete; nothing is left behind if no frame was processed.
     """
     if save and save_dir is None:
         raise ValueError("save=True needs a run folder (save_dir)")
+    predict_args = {k: v for k, v in predict_args.items() if v is not None}
     src = open_source(source)
     LOGGER.info(f"demo: {src.description}; {'window' if show else 'headless'}; press q or Esc to quit")
     out = _Output(save_dir if save else None, src.is_video, src.fps)
     n, ema_fps, t_prev = 0, 0.0, time.perf_counter()
     try:
         for frame in src.frames:
-            result = model.predict(frame, imgsz=imgsz, conf=conf, iou=iou, device=device, verbose=False)[0]
+            result = model.predict(frame, verbose=False, **predict_args)[0]
             annotated = result.plot()
             now = time.perf_counter()
             inst = 1.0 / max(now - t_prev, 1e-6)
