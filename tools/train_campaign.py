@@ -4,8 +4,11 @@
     python tools/train_campaign.py accuracy      # yolo-lat-n/-t, softmax twin, YOLO11n, YOLO12n, YOLO26n
     python tools/train_campaign.py ablation      # yolo-lat-n vs +Hyper-Link, +Memory Lobe, +MoE (both variants)
     python tools/train_campaign.py accuracy --seeds 0 1 --models yolo-lat-n yolo11n
+    python tools/train_campaign.py variants --data shapes-dense --seeds 0 1 2   # issue 15's block variants
+    python tools/train_campaign.py variants --models ablations/yolo-lat-tau-n yolo11n --epochs-factor 4
+    python tools/train_campaign.py host --seeds 0 1 2   # YOLO11n: yolo-lat train vs plain `yolo train`
 
-Records go to benchmarks/results/shapes_runs/ (runs already there are skipped, so an
+Records go to benchmarks/results/<data>_runs/ (<data>_x<factor>_runs for a longer budget) (runs already there are skipped, so an
 interrupted campaign resumes); run folders to runs/campaign/. Every model gets the schedule of
 the main job: `train_defaults` of shapes in datasets.yaml.
 """
@@ -19,17 +22,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout: to
 
 def main(argv=None) -> int:
     from tools.results import REPO
-    from tools.results.campaign import ABLATION_MODELS, ACCURACY_MODELS, RUNS_DIR, run_campaign
+    from tools.results.campaign import (
+        ABLATION_MODELS,
+        ACCURACY_MODELS,
+        HOST_MODELS,
+        VARIANT_MODELS,
+        run_campaign,
+        runs_dir,  # fmt: skip
+        schedule,
+    )
+
+    lists = {"accuracy": ACCURACY_MODELS, "ablation": ABLATION_MODELS, "variants": VARIANT_MODELS, "host": HOST_MODELS}
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("campaign", choices=["accuracy", "ablation"])
+    ap.add_argument("campaign", choices=list(lists))
+    ap.add_argument("--data", default="shapes", help="a datasets.yaml name (its train_defaults are the schedule)")
+    ap.add_argument("--epochs-factor", type=int, default=1, help="the longer budget: this many times the epochs")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--models", nargs="+", help="subset of the campaign's models")
-    ap.add_argument("--out", type=Path, default=RUNS_DIR)
+    ap.add_argument("--out", type=Path, help="default: benchmarks/results/<data>_runs")
     ap.add_argument("--project", type=Path, default=REPO / "runs" / "campaign")
     args = ap.parse_args(argv)
-    models = args.models or (ACCURACY_MODELS if args.campaign == "accuracy" else ABLATION_MODELS)
-    run_campaign(models, args.seeds, args.out, args.project, log=lambda s: print(s, flush=True))
+    models = args.models or lists[args.campaign]
+    overrides = {"data": args.data}
+    tag = args.data
+    if args.epochs_factor != 1:
+        overrides["epochs"] = schedule(args.data)["epochs"] * args.epochs_factor
+        tag = f"{args.data}_x{args.epochs_factor}"
+    out = args.out or runs_dir(tag)
+    run_campaign(models, args.seeds, out, args.project, log=lambda s: print(s, flush=True), overrides=overrides)
     return 0
 
 

@@ -12,7 +12,7 @@
     yolo-lat explain model=yolo-lat-n.pt source=img.jpg points=[[320,240]]   # exact attention maps
 
 Arguments are Ultralytics' (https://docs.ultralytics.com/usage/cfg/); ``data`` also takes the
-names in datasets.yaml (shapes, coco). Errors are reported in one line; set YOLO_LAT_DEBUG=1
+names in datasets.yaml (shapes, shapes-dense, coco). Errors are reported in one line; set YOLO_LAT_DEBUG=1
 for the traceback.
 """
 

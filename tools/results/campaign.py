@@ -26,14 +26,25 @@ from yolo_lat.data.registry import dataset_train_defaults
 
 from . import RESULTS
 
-__all__ = ["ABLATION_MODELS", "ACCURACY_MODELS", "RUNS_DIR", "load_runs", "mean_ap", "run_campaign", "run_one", "runs_by_model",
+__all__ = ["ABLATION_MODELS", "ACCURACY_MODELS", "HOST_MODELS", "RUNS_DIR", "VARIANT_MODELS", "runs_dir", "load_runs", "mean_ap", "run_campaign", "run_one", "runs_by_model",
            "schedule"]  # fmt: skip
 
 # the equal-budget comparison and the paper-options ablation share the runs: a (model, seed)
 # trained once serves both
 ACCURACY_MODELS = list(SMALL_MODELS)
 ABLATION_MODELS = ["yolo-lat-n", *PAPER_OPTION_MODELS]
+# issue 15: the block variants, each against yolo-lat-n, its softmax twin and YOLO11n/12n (same schedule)
+VARIANTS = ("keys", "heads", "tau", "gate", "pe7", "p34", "sum", "sub", "dense")
+VARIANT_MODELS = ["yolo-lat-n", "yolo-lat-softmax-n", "yolo-lat-moe-n", *(f"ablations/yolo-lat-{v}-n" for v in VARIANTS),
+                  "yolo11n", "yolo12n"]  # fmt: skip
+# issue 15, parity with the host: YOLO11n trained by `yolo-lat train` and by plain Ultralytics (`yolo train`)
+HOST_MODELS = ["yolo11n", "yolo11n@ultralytics"]
 RUNS_DIR = RESULTS / "shapes_runs"
+
+
+def runs_dir(data: str = "shapes") -> Path:
+    """Where a campaign on ``data`` keeps its records: benchmarks/results/<data>_runs."""
+    return RESULTS / f"{data}_runs"
 
 
 def schedule(data: str = "shapes") -> dict:
@@ -46,10 +57,16 @@ def _model_arg(name: str) -> str:
     return name if name.endswith((".yaml", ".pt")) else f"{name}.yaml"
 
 
-def _yolo_lat(mode: str, args: dict, what: str) -> list[str]:
-    """Run ``yolo-lat <mode> key=value ...`` in a fresh interpreter; returns the command as typed."""
-    cmd = ["yolo-lat", mode, *(f"{k}={v}" for k, v in args.items())]
-    proc = subprocess.run([sys.executable, "-m", "yolo_lat.cli", *cmd[1:]], capture_output=True, text=True)
+# plain Ultralytics' `yolo` command in a fresh interpreter that never imports yolo_lat
+_PLAIN_YOLO = "import sys; from ultralytics.cfg import entrypoint; sys.argv[0] = 'yolo'; entrypoint()"
+
+
+def _yolo_lat(mode: str, args: dict, what: str, plain: bool = False) -> list[str]:
+    """Run ``yolo-lat <mode> key=value ...`` (``plain``: Ultralytics' ``yolo <mode> ...``) in a fresh
+    interpreter; returns the command as typed."""
+    cmd = ["yolo" if plain else "yolo-lat", mode, *(f"{k}={v}" for k, v in args.items())]
+    launch = [sys.executable, "-c", _PLAIN_YOLO] if plain else [sys.executable, "-m", "yolo_lat.cli"]
+    proc = subprocess.run([*launch, *cmd[1:]], capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{what} failed: {proc.stderr.strip().splitlines()[-1:]}")
     return cmd
@@ -64,12 +81,18 @@ def run_one(model: str, seed: int, out_dir: Path, project: Path, overrides: dict
     """Train ``model`` with the schedule (updated by ``overrides``) and ``seed``, then validate it;
     returns (and writes) the record."""
     from yolo_lat import YOLOLAT
+    from yolo_lat.data.registry import resolve_data
 
-    sched = {**schedule(), **(overrides or {})}
-    name = f"{Path(model).stem}_s{seed}"
+    overrides = dict(overrides or {})
+    sched = {**schedule(overrides.pop("data", "shapes")), **overrides}
+    arch, _, trainer = model.partition("@")  # "yolo11n@ultralytics": trained by plain Ultralytics
+    plain = trainer == "ultralytics"
+    name = f"{Path(arch).stem}{'_plain' if plain else ''}_s{seed}"
     t0 = time.time()
-    cmd = _yolo_lat("train", {"model": _model_arg(model), **sched, "seed": seed, "project": project,
-                     "name": name, "exist_ok": True}, f"training {name}")  # fmt: skip
+    train_args = {"model": _model_arg(arch), **sched, "seed": seed, "project": project, "name": name, "exist_ok": True}
+    if plain:  # the same arguments; the dataset by path (plain Ultralytics does not know datasets.yaml names)
+        train_args["data"] = resolve_data(sched["data"])
+    cmd = _yolo_lat("train", train_args, f"training {name}", plain=plain)
     wall = time.time() - t0
     run = project / name
     val_cmd = _yolo_lat("val", {"model": run / "weights" / "best.pt", "data": sched["data"],
@@ -109,15 +132,16 @@ def mean_ap(runs: list[dict]) -> float:
 
 
 def run_campaign(models: list[str], seeds: list[int], out_dir: Path, project: Path,
-                 log: Callable[[str], None] = print) -> list[dict]:  # fmt: skip
-    """Every (model, seed) not yet recorded in ``out_dir``, one after the other."""
+                 log: Callable[[str], None] = print, overrides: dict | None = None) -> list[dict]:  # fmt: skip
+    """Every (model, seed) not yet recorded in ``out_dir``, one after the other (``overrides``: data,
+    epochs, ... for every run alike)."""
     done = {(r["model"], r["seed"]) for r in load_runs(out_dir)}
     for seed in seeds:
         for model in models:
             if (model, seed) in done:
                 continue
             log(f"training {model} seed {seed} ...")
-            rec = run_one(model, seed, out_dir, project)
+            rec = run_one(model, seed, out_dir, project, overrides)
             log(f"  {model} seed {seed}: AP {rec['coco']['AP']:.4f}, AP50 {rec['coco']['AP50']:.4f}, "
                 f"{rec['train_wall_s'] / 60:.1f} min")  # fmt: skip
     return load_runs(out_dir)

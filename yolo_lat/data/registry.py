@@ -2,7 +2,7 @@
 
 ``resolve_data(x)`` returns the path of an Ultralytics data YAML for:
 
-- a name in datasets.yaml: ``shapes`` (generated on first use) or ``coco`` (COCO 2017 layout at
+- a name in datasets.yaml: ``shapes``, ``shapes-dense`` (generated on first use) or ``coco`` (COCO 2017 layout at
   the path set there or in $YOLO_LAT_COCO, converted once from its instances JSON);
 - any Ultralytics data YAML (returned as is);
 - a data YAML whose ``train:``/``val:`` are COCO instances JSON files (converted once and cached).
@@ -12,6 +12,7 @@ Nothing is downloaded: a dataset that is not on disk is an error that says where
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -20,8 +21,12 @@ import yaml
 from ..paths import DATASETS_YAML
 from .coco import coco_json_to_yolo
 from .shapes import ShapesConfig, ensure_shapes
+from .shapes_dense import DenseShapesConfig, ensure_shapes_dense
 
 __all__ = ["cache_dir", "dataset_train_defaults", "resolve_data"]
+
+# datasets.yaml types that are generated: type -> (config class, whose fields the entry may set; generator)
+GENERATED = {"shapes": (ShapesConfig, ensure_shapes), "shapes-dense": (DenseShapesConfig, ensure_shapes_dense)}
 
 
 def cache_dir() -> Path:
@@ -49,9 +54,10 @@ def _coco_root(entry: dict) -> Path:
 
 def _resolve_named(name: str, entry: dict) -> Path:
     kind = entry.get("type", name)
-    if kind == "shapes":
-        fields = {k: entry[k] for k in ("train", "val", "imgsz", "seed", "max_objects") if k in entry}
-        return ensure_shapes(cache_dir(), ShapesConfig(**fields))
+    if kind in GENERATED:
+        config, ensure = GENERATED[kind]
+        fields = {f.name: entry[f.name] for f in dataclasses.fields(config) if f.name in entry}
+        return ensure(cache_dir(), config(**fields))
     if kind == "coco":
         root = _coco_root(entry)
         ann = root / "annotations"
@@ -64,7 +70,8 @@ def _resolve_named(name: str, entry: dict) -> Path:
                 "(annotations/instances_{train,val}2017.json with images in train2017/ and val2017/)"
             )
         return coco_json_to_yolo(splits, cache_dir(), root)
-    raise ValueError(f"datasets.yaml entry '{name}' has unknown type '{kind}' (expected shapes or coco)")
+    expected = ", ".join([*GENERATED, "coco"])
+    raise ValueError(f"datasets.yaml entry '{name}' has unknown type '{kind}' (expected one of {expected})")
 
 
 def _is_json(v) -> bool:

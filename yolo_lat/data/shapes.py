@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -28,6 +30,7 @@ from .files import atomic_dir
 
 CLASSES = ("circle", "rectangle", "triangle", "star", "cross", "hexagon")
 VERSION = 1  # bump when the generator's output changes
+Box = tuple[int, int, int, int, int, int]  # (cls, x0, y0, x1, y1, visible_area), pixels, inclusive
 
 
 @dataclass(frozen=True)
@@ -110,13 +113,16 @@ def _texture(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     return np.where(sel[..., None], c1, c2).astype(np.uint8)
 
 
-def _background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+def _background(
+    h: int, w: int, rng: np.random.Generator, clutter: tuple[int, int] = (3, 12), blob_radius: tuple[int, int] = (2, 6)
+) -> np.ndarray:
+    """Gradient + grey noise + ``clutter`` (low, high) thin lines, blobs and arcs that are not objects."""
     c0, c1 = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
     t = np.linspace(0, 1, w)[None, :, None] if rng.random() < 0.5 else np.linspace(0, 1, h)[:, None, None]
     img = (c0 * (1 - t) + c1 * t) * np.ones((h, w, 1))
     img += rng.normal(0, rng.uniform(2, 14), (h, w, 1))
     img = np.clip(img, 0, 255).astype(np.uint8)
-    for _ in range(rng.integers(3, 12)):  # clutter: thin lines, small blobs, arcs
+    for _ in range(rng.integers(*clutter)):  # clutter: thin lines, small blobs, arcs
         color = tuple(int(x) for x in rng.integers(0, 256, 3))
         kind = rng.integers(0, 3)
         p1 = tuple(int(x) for x in rng.integers(0, [w, h]))
@@ -124,14 +130,14 @@ def _background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
             p2 = tuple(int(x) for x in rng.integers(0, [w, h]))
             cv2.line(img, p1, p2, color, int(rng.integers(1, 3)))
         elif kind == 1:
-            cv2.circle(img, p1, int(rng.integers(2, 6)), color, -1)
+            cv2.circle(img, p1, int(rng.integers(*blob_radius)), color, -1)
         else:
             axes = tuple(int(x) for x in rng.integers(6, 30, 2))
             cv2.ellipse(img, p1, axes, float(rng.uniform(0, 360)), 0, float(rng.uniform(60, 200)), color, 2)
     return img
 
 
-def render(cfg: ShapesConfig, split: str, index: int) -> tuple[np.ndarray, list[tuple[int, int, int, int, int, int]]]:
+def render(cfg: ShapesConfig, split: str, index: int) -> tuple[np.ndarray, list[Box]]:
     """Image ``index`` of ``split``: BGR uint8 image and [(cls, x0, y0, x1, y1, visible_area)] (pixels, inclusive)."""
     split_id = {"train": 0, "val": 1}[split]
     rng = np.random.default_rng([cfg.seed, split_id, index])
@@ -170,21 +176,37 @@ def render(cfg: ShapesConfig, split: str, index: int) -> tuple[np.ndarray, list[
     return img, boxes
 
 
-def _write_split(cfg: ShapesConfig, root: Path, split: str, count: int) -> dict:
+@dataclass(frozen=True)
+class Generator:
+    """A synthetic dataset as ``ensure_generated`` writes it: its name, version (part of the cache
+    folder's name via the config's ``dirname``), class names, JPEG quality and
+    ``render(cfg, split, index) -> (BGR image, boxes)``."""
+
+    name: str
+    version: int
+    classes: tuple[str, ...]
+    render: Callable[[Any, str, int], tuple[np.ndarray, list[Box]]]
+    jpeg_quality: int = 95
+
+
+SHAPES = Generator("shapes", VERSION, CLASSES, render)
+
+
+def _write_split(cfg: Any, root: Path, split: str, count: int, gen: Generator = SHAPES) -> dict:
     (root / "images" / split).mkdir(parents=True, exist_ok=True)
     (root / "labels" / split).mkdir(parents=True, exist_ok=True)
     s = cfg.imgsz
     coco = {
-        "info": {"description": f"YOLO-LAT shapes v{VERSION} ({split})", "version": str(VERSION)},
+        "info": {"description": f"YOLO-LAT {gen.name} v{gen.version} ({split})", "version": str(gen.version)},
         "images": [],
         "annotations": [],
-        "categories": [{"id": i + 1, "name": name, "supercategory": "shape"} for i, name in enumerate(CLASSES)],
+        "categories": [{"id": i + 1, "name": name, "supercategory": "shape"} for i, name in enumerate(gen.classes)],
     }
     ann_id = 1
     for i in range(count):
-        img, boxes = render(cfg, split, i)
+        img, boxes = gen.render(cfg, split, i)
         name = f"{split}_{i:06d}.jpg"
-        cv2.imwrite(str(root / "images" / split / name), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        cv2.imwrite(str(root / "images" / split / name), img, [cv2.IMWRITE_JPEG_QUALITY, gen.jpeg_quality])
         lines = []
         image_id = i + 1
         coco["images"].append({"id": image_id, "file_name": name, "width": s, "height": s})
@@ -210,7 +232,13 @@ def _write_split(cfg: ShapesConfig, root: Path, split: str, count: int) -> dict:
 
 
 def ensure_shapes(cache_dir: Path, cfg: ShapesConfig = ShapesConfig()) -> Path:
-    """Generate the dataset under ``cache_dir`` if it is not there yet; returns its data.yaml.
+    """Generate the shapes dataset under ``cache_dir`` if it is not there yet; returns its data.yaml."""
+    return ensure_generated(cache_dir, cfg, SHAPES)
+
+
+def ensure_generated(cache_dir: Path, cfg: Any, gen: Generator) -> Path:
+    """Generate ``gen``'s dataset for ``cfg`` (``train``/``val`` image counts, ``imgsz``, ``dirname()``)
+    under ``cache_dir`` if it is not there yet; returns its data.yaml.
 
     Generation happens in a temporary folder that is renamed into place when complete, so an
     interrupted run never leaves a half-written dataset behind.
@@ -219,13 +247,13 @@ def ensure_shapes(cache_dir: Path, cfg: ShapesConfig = ShapesConfig()) -> Path:
     data_yaml = root / "data.yaml"
     if data_yaml.is_file():
         return data_yaml
-    LOGGER.info(f"Generating the shapes dataset ({cfg.train} train + {cfg.val} val images) into {root} ...")
+    LOGGER.info(f"Generating the {gen.name} dataset ({cfg.train} train + {cfg.val} val images) into {root} ...")
     with atomic_dir(root, "data.yaml") as tmp:
         for split, count in (("train", cfg.train), ("val", cfg.val)):
-            _write_split(cfg, tmp, split, count)
-        names = "\n".join(f"  {i}: {name}" for i, name in enumerate(CLASSES))
+            _write_split(cfg, tmp, split, count, gen)
+        names = "\n".join(f"  {i}: {name}" for i, name in enumerate(gen.classes))
         (tmp / "data.yaml").write_text(
-            f"# YOLO-LAT synthetic 'shapes' dataset v{VERSION} (generated; COCO JSON in annotations/)\n"
+            f"# YOLO-LAT synthetic '{gen.name}' dataset v{gen.version} (generated; COCO JSON in annotations/)\n"
             f"path: {root}\ntrain: images/train\nval: images/val\n"
             f"coco_json:\n  train: annotations/instances_train.json\n  val: annotations/instances_val.json\n"
             f"names:\n{names}\n"

@@ -51,6 +51,9 @@ def ela_layers(model: nn.Module) -> dict[str, ELAttention]:
 def _hook(store: dict[str, Captured], name: str, module: ELAttention):
     def hook(_conv: nn.Module, _inputs: tuple, out: torch.Tensor) -> None:
         q, k, v = split_qkv(out.detach(), module.num_heads, module.key_dim, module.head_dim)
+        if (tau := module.qk_scale()) is not None:  # the learnable temperature scales q and k before the kernel
+            tau = tau.detach()
+            q, k = q * tau, k * tau
         store[name] = Captured(q, k, v, (out.shape[-2], out.shape[-1]), str(module.kernel))
 
     return hook

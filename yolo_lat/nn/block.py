@@ -75,10 +75,14 @@ class ELALayer(nn.Module):
         lobe: bool = False,
         moe: dict | None = None,
         transform_only: bool = False,
+        temperature: bool = False,
+        gate: bool = False,
+        pe_kernel: int = 3,
     ):
         super().__init__()
         self.transform_only = transform_only
-        self.attn = ELAttention(c, num_heads, kernel, attn_ratio, backend)
+        self.attn = ELAttention(c, num_heads, kernel, attn_ratio, backend, temperature=temperature, gate=gate,
+                                pe_kernel=pe_kernel)  # fmt: skip
         hidden = int(c * ffn_ratio)
         if moe is not None:
             self.ffn = MoEFFN(c, hidden, **moe)
@@ -129,6 +133,8 @@ class ELABlock(nn.Module):
         hyperlink: Hyper-Link residual pathway (see module docstring).
         lobe: a Memory Lobe on every layer.
         moe: mixture-of-experts FFN settings (``experts``, ``top_k``, ``bias``, ``aux_coef``), or None.
+        temperature, gate, pe_kernel: ``ELAttention`` options (learnable per-head τ on q and k; a sigmoid
+            output gate; the positional conv size), for the attention of every layer.
     """
 
     def __init__(
@@ -145,6 +151,9 @@ class ELABlock(nn.Module):
         hyperlink: bool = False,
         lobe: bool = False,
         moe: dict | None = None,
+        temperature: bool = False,
+        gate: bool = False,
+        pe_kernel: int = 3,
     ):
         super().__init__()
         self.c = int(c2 * e)
@@ -153,7 +162,20 @@ class ELABlock(nn.Module):
         self.cv2 = Conv(2 * self.c, c2, 1)
         self.m = nn.Sequential(
             *(
-                ELALayer(self.c, heads, kernel, attn_ratio, ffn_ratio, backend, lobe, moe, transform_only=hyperlink)
+                ELALayer(
+                    self.c,
+                    heads,
+                    kernel,
+                    attn_ratio,
+                    ffn_ratio,
+                    backend,
+                    lobe,
+                    moe,
+                    transform_only=hyperlink,
+                    temperature=temperature,
+                    gate=gate,
+                    pe_kernel=pe_kernel,
+                )  # fmt: skip
                 for _ in range(n)
             )
         )

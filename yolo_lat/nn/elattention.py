@@ -31,6 +31,11 @@ class ELAttention(nn.Module):
         attn_ratio: key/query width relative to the head width.
         backend: ``ela_attention`` backend (``auto``: Triton on GPU, torch on CPU and in export).
         positional: add the depthwise-conv positional term.
+        temperature: a learnable per-head scale τ > 0 on queries and keys (initially 1). κ(τq, τk) still
+            factors exactly (exp(τq)·exp(τk) for ``hadamard_exp``), so heads can sharpen or flatten.
+        gate: multiply the attention output (with its positional term) by sigmoid(W x), a 1×1 conv of
+            the input, before the projection (an output gate, as in gated attention).
+        pe_kernel: size of the depthwise positional conv (3, 5, 7, ...).
     """
 
     def __init__(
@@ -41,6 +46,9 @@ class ELAttention(nn.Module):
         attn_ratio: float = 0.5,
         backend: str = "auto",
         positional: bool = True,
+        temperature: bool = False,
+        gate: bool = False,
+        pe_kernel: int = 3,
     ):
         super().__init__()
         if dim % num_heads:
@@ -53,7 +61,24 @@ class ELAttention(nn.Module):
         self.backend = backend
         self.qkv = Conv(dim, dim + 2 * self.key_dim * num_heads, 1, act=False)
         self.proj = Conv(dim, dim, 1, act=False)
-        self.pe = Conv(dim, dim, 3, 1, g=dim, act=False) if positional else None
+        if not isinstance(pe_kernel, int) or pe_kernel < 1 or pe_kernel % 2 == 0:
+            raise ValueError(
+                f"ELAttention: pe_kernel={pe_kernel} is not a positional conv size; expected an odd integer"
+            )
+        self.pe = Conv(dim, dim, pe_kernel, 1, g=dim, act=False) if positional else None
+        # τ = exp(log_tau) per head, so it stays positive; zeros: τ = 1, the plain kernel at start
+        self.log_tau = nn.Parameter(torch.zeros(num_heads)) if temperature else None
+        self.gate = Conv(dim, dim, 1, act=False) if gate else None
+
+    def __setstate__(self, state: dict) -> None:
+        # checkpoints pickled before the temperature and gate options existed lack their attributes
+        state.get("_parameters", {}).setdefault("log_tau", None)
+        state.get("_modules", {}).setdefault("gate", None)
+        super().__setstate__(state)
+
+    def qk_scale(self) -> torch.Tensor | None:
+        """τ per head as (1, heads, 1, 1), to multiply q and k by (either layout); None without temperature."""
+        return None if self.log_tau is None else self.log_tau.exp().view(1, -1, 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
@@ -66,11 +91,19 @@ class ELAttention(nn.Module):
         # channel-first (B, heads, width, L) views in, (B, heads, head_dim, L) out: the Triton
         # programs read and write this layout in place (no transpose, no copy, forward or
         # backward); the torch path works on transposed views, as it always has
+        if (tau := self.qk_scale()) is not None:
+            q, k = q * tau, k * tau
         out = ela_attention(q, k, v, self.kernel, backend=self.backend, channels_first=True)
         out = out.reshape(b, c, h, w)
         if self.pe is not None:
             out = out + self.pe(v.reshape(b, c, h, w))
+        if self.gate is not None:
+            out = out * torch.sigmoid(self.gate(x))
         return self.proj(out)
 
     def extra_repr(self) -> str:
-        return f"kernel={self.kernel}, heads={self.num_heads}, head_dim={self.head_dim}, key_dim={self.key_dim}"
+        extra = (", temperature" if self.log_tau is not None else "") + (", gate" if self.gate is not None else "")
+        pe = f", pe_kernel={self.pe.conv.kernel_size[0]}" if self.pe is not None else ""
+        return (
+            f"kernel={self.kernel}, heads={self.num_heads}, head_dim={self.head_dim}, key_dim={self.key_dim}{pe}{extra}"
+        )

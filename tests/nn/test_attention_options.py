@@ -1,0 +1,126 @@
+"""ELAttention's ablation options (issue 15): learnable temperature, output gate, positional conv size."""
+
+import pickle
+
+import pytest
+import torch
+
+from yolo_lat.ela import get_kernel
+from yolo_lat.ela.quadratic import quadratic_attention
+from yolo_lat.explain import capture_qkv, split_qkv
+from yolo_lat.nn import ELABlock, ELAttention
+
+
+def reference(m: ELAttention, x: torch.Tensor) -> torch.Tensor:
+    """The module's output rebuilt from its parts with the quadratic oracle (fp64)."""
+    b, c, h, w = x.shape
+    q, k, v = split_qkv(m.qkv(x), m.num_heads, m.key_dim, m.head_dim)  # (B, H, L, ·)
+    if m.log_tau is not None:
+        tau = m.log_tau.exp().view(1, -1, 1, 1)
+        q, k = q * tau, k * tau
+    o = quadratic_attention(q.double(), k.double(), v.double(), get_kernel(m.kernel))  # (B, H, L, Dv)
+    out = o.transpose(-1, -2).reshape(b, c, h, w).to(x.dtype)
+    if m.pe is not None:
+        out = out + m.pe(v.transpose(-1, -2).reshape(b, c, h, w))
+    if m.gate is not None:
+        out = out * torch.sigmoid(m.gate(x))
+    return m.proj(out)
+
+
+@pytest.mark.parametrize("kernel", ["hadamard_exp", "sum_sqeuclid", "sub_sqeuclid", "softmax"])
+@pytest.mark.parametrize("options", [{"temperature": True}, {"gate": True}, {"pe_kernel": 7},
+                                     {"temperature": True, "gate": True, "pe_kernel": 5}])  # fmt: skip
+def test_options_compute_what_they_say(kernel, options):
+    torch.manual_seed(0)
+    m = ELAttention(32, num_heads=2, kernel=kernel, **options).eval()
+    if m.log_tau is not None:
+        with torch.no_grad():
+            m.log_tau.copy_(torch.tensor([0.7, -0.4]))  # τ = 2.01 and 0.67: one head sharper, one flatter
+    x = torch.randn(2, 32, 5, 6)
+    with torch.no_grad():
+        assert torch.allclose(m(x), reference(m, x), atol=2e-5, rtol=1e-4)
+
+
+def test_temperature_starts_as_the_plain_kernel_and_learns():
+    torch.manual_seed(0)
+    plain = ELAttention(16, num_heads=2)
+    torch.manual_seed(0)
+    tempered = ELAttention(16, num_heads=2, temperature=True)
+    x = torch.randn(1, 16, 4, 4)
+    assert torch.equal(plain(x), tempered(x))  # τ = 1 at start, and the rest of the weights are the same
+    tempered(x).square().sum().backward()
+    assert tempered.log_tau.grad is not None and tempered.log_tau.grad.abs().sum() > 0
+
+
+def test_gate_and_pe_kernel_shapes_and_errors():
+    m = ELAttention(16, num_heads=2, gate=True, pe_kernel=5)
+    assert m.pe.conv.kernel_size == (5, 5) and m.gate.conv.out_channels == 16
+    assert "pe_kernel=5" in repr(m) and "gate" in repr(m)
+    for bad in (4, 0, "7"):
+        with pytest.raises(ValueError, match=f"pe_kernel={bad} is not a positional conv size"):
+            ELAttention(16, pe_kernel=bad)
+
+
+def test_block_passes_options_to_every_layer():
+    b = ELABlock(32, 32, n=2, head_dim=8, temperature=True, gate=True, pe_kernel=7)
+    for layer in b.m:
+        assert layer.attn.log_tau is not None and layer.attn.gate is not None
+        assert layer.attn.pe.conv.kernel_size == (7, 7)
+    assert b(torch.randn(1, 32, 6, 6)).shape == (1, 32, 6, 6)
+
+
+def test_checkpoints_from_before_the_options_load():
+    """An ELAttention pickled before log_tau/gate existed unpickles and runs as the plain kernel."""
+    torch.manual_seed(0)
+    m = ELAttention(16, num_heads=2)
+    x = torch.randn(1, 16, 3, 3)
+    want = m(x)
+    for store in (m.__dict__, m._parameters, m._modules):  # as an object of the earlier class was pickled
+        store.pop("log_tau", None), store.pop("gate", None)
+    assert "log_tau" not in m.__getstate__() and "gate" not in m.__getstate__()["_modules"]
+    old = pickle.loads(pickle.dumps(m))
+    assert old.log_tau is None and old.gate is None and torch.equal(old(x), want)
+
+
+def test_explain_captures_the_tempered_queries_and_keys():
+    torch.manual_seed(0)
+    m = ELAttention(16, num_heads=2, temperature=True).eval()
+    with torch.no_grad():
+        m.log_tau.copy_(torch.tensor([0.5, -0.5]))
+    x = torch.randn(1, 16, 4, 5)
+    with capture_qkv({"attn": m}) as seen, torch.no_grad():
+        m(x)
+        q, k, _ = split_qkv(m.qkv(x), 2, m.key_dim, m.head_dim)
+    tau = m.log_tau.exp().view(1, -1, 1, 1)
+    assert torch.allclose(seen["attn"].q, q * tau) and torch.allclose(seen["attn"].k, k * tau)
+
+
+def test_every_ablation_yaml_builds_and_runs():
+    """cfg/models/ablations: each variant builds at scale n from its ``base:`` and says what it changes."""
+    from yolo_lat.nn import YOLOLATDetectionModel, load_model_yaml
+    from yolo_lat.paths import CFG_DIRS
+
+    files = sorted(p for d in CFG_DIRS for p in (d / "ablations").glob("*.yaml"))
+    assert len(files) >= 9
+    base = YOLOLATDetectionModel(load_model_yaml("yolo-lat-n.yaml"), nc=6, verbose=False)
+    plain = sum(p.numel() for p in base.parameters())
+    plain_heads = [m.num_heads for m in base.modules() if isinstance(m, ELAttention)]
+    for f in files:
+        model = YOLOLATDetectionModel(load_model_yaml(f"ablations/{f.stem}-n.yaml"), nc=6, verbose=False).eval()
+        with torch.no_grad():
+            out = model(torch.zeros(1, 3, 64, 64))
+        assert out[0].shape[:2] == (1, 4 + 6), f.name
+        attn = [m for m in model.modules() if isinstance(m, ELAttention)]
+        assert attn, f.name
+        params = sum(p.numel() for p in model.parameters())
+        changed = {
+            "yolo-lat-tau": all(a.log_tau is not None for a in attn),
+            "yolo-lat-gate": all(a.gate is not None for a in attn),
+            "yolo-lat-pe7": all(a.pe.conv.kernel_size == (7, 7) for a in attn),
+            "yolo-lat-keys": all(a.key_dim == a.head_dim for a in attn),
+            "yolo-lat-sum": all(a.kernel == "sum_sqeuclid" for a in attn),
+            "yolo-lat-sub": all(a.kernel == "sub_sqeuclid" for a in attn),
+            "yolo-lat-p34": len(attn) == 5,
+            "yolo-lat-heads": [a.num_heads for a in attn] == [2 * h for h in plain_heads],
+        }.get(f.stem, params != plain)
+        assert changed, f.name
