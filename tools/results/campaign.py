@@ -105,7 +105,9 @@ def run_one(model: str, seed: int, out_dir: Path, project: Path, overrides: dict
         "command": shlex.join(cmd),
         "val_command": shlex.join(val_cmd),
         "train_wall_s": round(wall, 1),
-        "threads": os.environ.get("YOLO_LAT_THREADS") or os.cpu_count(),
+        # plain Ultralytics sets max(cpu_count - 1, 1) threads on a CPU device, whatever YOLO_LAT_THREADS says
+        "threads": max((os.cpu_count() or 1) - 1, 1) if plain else os.environ.get("YOLO_LAT_THREADS") or "auto",
+        "trainer": "ultralytics (yolo train)" if plain else "yolo-lat train",
         "params": count_params(YOLOLAT(run / "weights" / "best.pt").model),
         "curve": _curve(run / "results.csv"),
         "coco": {k: v for k, v in coco.items() if k != "ground_truth_generated"},
