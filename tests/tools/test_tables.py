@@ -1,6 +1,6 @@
 """The README tables' figures: ratios computed from the right rows, and none invented."""
 
-from tools.results.tables import goal_ratios, paper_claim_rows
+from tools.results.tables import goal_ratios, paired_deltas, paper_claim_rows, variant_table
 
 
 def _row(model, backend, ms, imgsz=1280, batch=1):
@@ -22,3 +22,17 @@ def test_paper_claim_ratio_favours_the_faster_model():
     rows = paper_claim_rows([], det, ours="a", theirs="b").splitlines()[2:]
     assert len(rows) == 3  # parameters, and end-to-end and forward at 320 (nothing at 640, no GPU report)
     assert rows[0].endswith("| 4.0x fewer |") and all(r.endswith("| 3.00x |") for r in rows[1:])
+
+
+def _run(model, seed, ap, threads=1):
+    return {"model": model, "seed": seed, "coco": {"AP": ap, "AP50": ap}, "params": 10, "threads": threads}
+
+
+def test_variant_table_pairs_by_seed():
+    runs = [_run("base", 0, 0.40), _run("base", 1, 0.30), _run("v", 0, 0.45), _run("v", 1, 0.28), _run("v", 2, 0.9),
+            _run("ref", 1, 0.35)]  # fmt: skip
+    assert paired_deltas(runs, "v", "base") == [0.45 - 0.40, 0.28 - 0.30]  # seed 2 has no partner
+    rows = {r.split(" | ")[0].lstrip("| "): r for r in variant_table(runs, ["base", "v", "ref", "w"], "base", "ref").splitlines()[2:]}
+    assert "+0.015 (-0.020…+0.050)" in rows["v"] and "-0.070 (1 seed)" in rows["v"]
+    assert "| 0.543 (0.280–0.900) |" in rows["v"]  # the unpaired seed counts in the mean, not in the Δ
+    assert "pending" in rows["w"] and "| — |" in rows["base"]

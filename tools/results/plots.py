@@ -18,7 +18,7 @@ def plot_curves(runs: list[dict], models: list[str], path: Path, title: str) -> 
     fig, ax = pyplot().subplots(figsize=(7, 4.5))
     by = runs_by_model(runs)
     for i, m in enumerate(models):
-        color = f"C{i}"
+        color, style = f"C{i % 10}", "-" if i < 10 else "--"  # the colour cycle has 10 colours
         curves = [[row.get("metrics/mAP50-95(B)", 0.0) for row in r["curve"]] for r in by.get(m, [])]
         for c in curves:
             ax.plot(range(1, len(c) + 1), c, color=color, alpha=0.3, lw=1)
@@ -26,7 +26,7 @@ def plot_curves(runs: list[dict], models: list[str], path: Path, title: str) -> 
             n = min(len(c) for c in curves)
             mean = [statistics.mean(c[e] for c in curves) for e in range(n)]
             seeds = f"{len(curves)} seed" + ("s" if len(curves) > 1 else "")
-            ax.plot(range(1, n + 1), mean, color=color, lw=2, marker="o", label=f"{m} ({seeds})")
+            ax.plot(range(1, n + 1), mean, color=color, ls=style, lw=2, marker="o", label=f"{m} ({seeds})")
     ax.set_xlabel("epoch")
     ax.set_ylabel("val mAP50-95 (Ultralytics, during training)")
     ax.set_title(title, fontsize=10)

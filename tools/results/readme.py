@@ -12,9 +12,9 @@ from string import Template
 from yolo_lat.bench.tables import detector_latency_table
 
 from . import REPO
-from .campaign import ABLATION_MODELS, ACCURACY_MODELS, load_runs, schedule
+from .campaign import ABLATION_MODELS, ACCURACY_MODELS, VARIANT_MODELS, load_runs, schedule
 from .plots import plot_curves, plot_map_vs_latency
-from .tables import ablation_table, accuracy_table, attention_table, gpu_goal_rows, paper_claim_rows
+from .tables import ablation_table, accuracy_table, attention_table, gpu_goal_rows, paper_claim_rows, variant_table
 
 __all__ = ["BEGIN", "END", "results_section", "section_values", "update_readme", "write_plots"]
 
@@ -62,6 +62,13 @@ def _measurement_values(res: Path) -> dict[str, str]:
         "train_table": "| model | images/s | ms/step |\n|---|---:|---:|\n"
         + "\n".join(f"| {r['model']} | {r['images_per_s']:.0f} | {r['step_ms']:.1f} |" for r in train["results"]),
     }
+    exp = _load(res, "attention_cpu_exponent.json")
+    values["exponent_device"] = _device(exp)
+    values["exponent_table"] = "| shape | ela_torch ms | plain ms | ratio |\n|---|---:|---:|---:|\n" + "\n".join(
+        f"| {r['shape']} | {r['ela_torch']['median_ms']:.2f} | {r['plain']['median_ms']:.2f} | {r['ratio']:.2f} |"
+        for r in exp["results"])  # fmt: skip
+    values["exponent_plain_err"] = f"{exp['accuracy']['plain']:.1e}"
+    values["exponent_ours_err"] = f"{exp['accuracy']['ela_torch']:.1e}"
     for tag in ("cpu", "cuda"):
         rep = _load(res, f"attention_{tag}.json")
         values[f"attention_{tag}_device"] = _device(rep)
@@ -83,6 +90,7 @@ def section_values(repo: Path = REPO) -> dict[str, str]:
         "accuracy_table": accuracy_table(runs, ACCURACY_MODELS, det_cpu),
         "paper_claim_table": paper_claim_rows(runs, det_cpu, det_gpu=det_gpu),
         "ablation_table": ablation_table(runs, ABLATION_MODELS, det_cpu),
+        "variant_table": variant_table(runs, VARIANT_MODELS),
         "conclusions": (bench / "conclusions.md").read_text().strip(),
     }
 
@@ -103,6 +111,7 @@ def write_plots(repo: Path = REPO) -> None:
         return
     plot_curves(runs, ACCURACY_MODELS, bench / "accuracy_curves.png", "equal-budget comparison on shapes")
     plot_curves(runs, ABLATION_MODELS, bench / "ablation_curves.png", "ELA paper options on yolo-lat-n (shapes)")
+    plot_curves(runs, VARIANT_MODELS, bench / "variant_curves.png", "issue 15's block variants (shapes)")
     for tag in ("cpu", "cuda"):
         det = bench / "results" / f"detectors_{tag}.json"
         if det.is_file():

@@ -10,7 +10,7 @@ from yolo_lat.bench.tables import fmt_ms, latency_lookup
 from .campaign import mean_ap, runs_by_model
 
 __all__ = ["GPU_ROWS", "ablation_table", "accuracy_table", "attention_table", "gpu_goal_rows", "goal_ratios",
-           "paper_claim_rows"]  # fmt: skip
+           "paired_deltas", "paper_claim_rows", "variant_table"]  # fmt: skip
 
 # GPU rows of the paper-claim table: (backend, batch, imgsz, key)
 GPU_ROWS = [
@@ -148,4 +148,44 @@ def ablation_table(runs: list[dict], models: list[str], det: dict | None = None,
             f"| {m} | {len(rs)} | {_stat([r['coco']['AP'] for r in rs])} | {delta} | "
             f"{_stat([r['coco']['AP50'] for r in rs])} | {rs[0]['params']:,} | {lat} | {wall:.1f} |"
         )
+    return "\n".join(lines)
+
+
+def paired_deltas(runs: list[dict], model: str, baseline: str) -> list[float]:
+    """mAP50-95 of ``model`` minus ``baseline``'s, seed by seed, over the seeds both have."""
+    by = runs_by_model(runs)
+    a = {r["seed"]: r["coco"]["AP"] for r in by.get(model, [])}
+    b = {r["seed"]: r["coco"]["AP"] for r in by.get(baseline, [])}
+    return [a[s] - b[s] for s in sorted(a.keys() & b.keys())]
+
+
+def _delta(values: list[float]) -> str:
+    if not values:
+        return "—"
+    if len(values) == 1:
+        return f"{values[0]:+.3f} (1 seed)"
+    return f"{statistics.mean(values):+.3f} ({min(values):+.3f}…{max(values):+.3f})"
+
+
+def variant_table(runs: list[dict], models: list[str], baseline: str = "yolo-lat-n", reference: str = "yolo11n") -> str:
+    """Each model's mAP50-95 per seed, mean and range, and its paired differences (same seed) to
+    ``baseline`` and to ``reference``: mean (min…max over the seeds both have)."""
+    by = runs_by_model(runs)
+    seeds = sorted({r["seed"] for m in models for r in by.get(m, [])})
+    lines = [
+        "| model | " + " | ".join(f"seed {s}" for s in seeds) + f" | mean (range) | paired Δ vs {baseline} "
+        f"| paired Δ vs {reference} | params (nc=6) | CPU threads |",
+        "|---|" + "---:|" * len(seeds) + "---:|---:|---:|---:|---|",
+    ]
+    for m in models:
+        rs = {r["seed"]: r for r in by.get(m, [])}
+        if not rs:
+            lines.append(f"| {m} | " + " | ".join("—" for _ in seeds) + " | pending | — | — | — | — |")
+            continue
+        cells = [f"{rs[s]['coco']['AP']:.3f}" if s in rs else "—" for s in seeds]
+        vs_base = "—" if m == baseline else _delta(paired_deltas(runs, m, baseline))
+        vs_ref = "—" if m == reference else _delta(paired_deltas(runs, m, reference))
+        threads = ", ".join(f"s{s}: {rs[s].get('threads', '?')}" for s in sorted(rs))
+        lines.append(f"| {m} | " + " | ".join(cells) + f" | {_stat([r['coco']['AP'] for r in rs.values()])} | "
+                     f"{vs_base} | {vs_ref} | {next(iter(rs.values()))['params']:,} | {threads} |")  # fmt: skip
     return "\n".join(lines)
