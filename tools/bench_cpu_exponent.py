@@ -48,13 +48,23 @@ def main(argv=None) -> int:
     with torch.no_grad():
         for b, h, length, d in SHAPES:
             q, k, v = (torch.randn(b, h, length, d, generator=g) for _ in range(3))
-            ours = time_callable(lambda: ela_attention(q, k, v, backend="torch"), cpu, budget_s=args.budget)
-            ref = time_callable(lambda: plain(q, k, v), cpu, budget_s=args.budget)
-            row = {"shape": f"B{b} H{h} L{length} D{d}", "dtype": "float32", "ela_torch": ours, "plain": ref,
-                   "ratio": ours["median_ms"] / ref["median_ms"]}
+            ours = time_callable(
+                lambda q=q, k=k, v=v: ela_attention(q, k, v, backend="torch"), cpu, budget_s=args.budget
+            )
+            ref = time_callable(lambda q=q, k=k, v=v: plain(q, k, v), cpu, budget_s=args.budget)
+            row = {
+                "shape": f"B{b} H{h} L{length} D{d}",
+                "dtype": "float32",
+                "ela_torch": ours,
+                "plain": ref,
+                "ratio": ours["median_ms"] / ref["median_ms"],
+            }
             rows.append(row)
-            print(f"{row['shape']}: ela_torch {ours['median_ms']:.2f} ms, plain {ref['median_ms']:.2f} ms, "
-                  f"ratio {row['ratio']:.2f}", flush=True)
+            print(
+                f"{row['shape']}: ela_torch {ours['median_ms']:.2f} ms, plain {ref['median_ms']:.2f} ms, "
+                f"ratio {row['ratio']:.2f}",
+                flush=True,
+            )
         # accuracy at q, k = 1e4 + N(0, 1): relative error against the float64 computation
         q, k = (1e4 + torch.randn(1, 2, 300, 16, generator=g) for _ in range(2))
         v = torch.randn(1, 2, 300, 16, generator=g)
@@ -64,13 +74,23 @@ def main(argv=None) -> int:
         def rel(o):
             return float((o.double() - exact).abs().max() / scale)
 
-        accuracy = {"case": "q, k = 1e4 + N(0,1), B1 H2 L300 D16 fp32, max abs error / max |o| vs float64",
-                    "ela_torch": rel(ela_attention(q, k, v, backend="torch")), "plain": rel(plain(q, k, v))}
+        accuracy = {
+            "case": "q, k = 1e4 + N(0,1), B1 H2 L300 D16 fp32, max abs error / max |o| vs float64",
+            "ela_torch": rel(ela_attention(q, k, v, backend="torch")),
+            "plain": rel(plain(q, k, v)),
+        }
     print(f"accuracy at 1e4: ela_torch {accuracy['ela_torch']:.1e}, plain {accuracy['plain']:.1e}")
-    write_json({"benchmark": "ELA torch path (exact exponent) vs the plain stabilised form, CPU",
-                          "environment": environment(cpu), "torch_threads": torch.get_num_threads(),
-                          "target": "ratio <= 1.2 at B1 H4 L25600 D32 fp32 (issue 14)", "results": rows,
-                          "accuracy": accuracy}, args.out)
+    write_json(
+        {
+            "benchmark": "ELA torch path (exact exponent) vs the plain stabilised form, CPU",
+            "environment": environment(cpu),
+            "torch_threads": torch.get_num_threads(),
+            "target": "ratio <= 1.2 at B1 H4 L25600 D32 fp32 (issue 14)",
+            "results": rows,
+            "accuracy": accuracy,
+        },
+        args.out,
+    )
     print(f"wrote {args.out}")
     return 0
 

@@ -124,6 +124,7 @@ def test_every_ablation_yaml_builds_and_runs():
             "yolo-lat-heads": [a.num_heads for a in attn] == [2 * h for h in plain_heads],
             # routed experts within 1 % of the dense baseline's parameters (YOLO11n's budget)
             "yolo-lat-moe-eq": any(type(m).__name__ == "MoEFFN" for m in model.modules())
-            and params != plain and abs(params - plain) < 0.01 * plain,
+            and params != plain
+            and abs(params - plain) < 0.01 * plain,
         }.get(f.stem, params != plain)
         assert changed, f.name

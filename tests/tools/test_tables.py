@@ -32,7 +32,10 @@ def test_variant_table_pairs_by_seed():
     runs = [_run("base", 0, 0.40), _run("base", 1, 0.30), _run("v", 0, 0.45), _run("v", 1, 0.28), _run("v", 2, 0.9),
             _run("ref", 1, 0.35)]  # fmt: skip
     assert paired_deltas(runs, "v", "base") == [0.45 - 0.40, 0.28 - 0.30]  # seed 2 has no partner
-    rows = {r.split(" | ")[0].lstrip("| "): r for r in variant_table(runs, ["base", "v", "ref", "w"], "base", "ref").splitlines()[2:]}
+    rows = {
+        r.split(" | ")[0].lstrip("| "): r
+        for r in variant_table(runs, ["base", "v", "ref", "w"], "base", "ref").splitlines()[2:]
+    }
     assert "+0.015 (-0.020…+0.050)" in rows["v"] and "-0.070 (1 seed)" in rows["v"]
     assert "| 0.543 (0.280–0.900) |" in rows["v"]  # the unpaired seed counts in the mean, not in the Δ
     assert "pending" in rows["w"] and "| — |" in rows["base"]
