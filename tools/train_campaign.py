@@ -7,8 +7,10 @@
     python tools/train_campaign.py variants --data shapes-dense --seeds 0 1 2   # issue 15's block variants
     python tools/train_campaign.py variants --models ablations/yolo-lat-tau-n yolo11n --epochs-factor 4
     python tools/train_campaign.py host --seeds 0 1 2   # YOLO11n: yolo-lat train vs plain `yolo train`
+    python tools/train_campaign.py host --coco-json --seeds 0 1 2   # the same from the dataset's COCO JSON files
 
-Records go to benchmarks/results/<data>_runs/ (<data>_x<factor>_runs for a longer budget) (runs already there are skipped, so an
+Records go to benchmarks/results/<data>_runs/ (<data>_x<factor>_runs for a longer budget; host_<data>[_coco]_runs
+for the host campaign) (runs already there are skipped, so an
 interrupted campaign resumes); run folders to runs/campaign/. Every model gets the schedule of
 the main job: `train_defaults` of shapes in datasets.yaml.
 """
@@ -27,6 +29,7 @@ def main(argv=None) -> int:
         ACCURACY_MODELS,
         HOST_MODELS,
         VARIANT_MODELS,
+        coco_json_views,
         run_campaign,
         runs_dir,  # fmt: skip
         schedule,
@@ -38,6 +41,10 @@ def main(argv=None) -> int:
     ap.add_argument("campaign", choices=list(lists))
     ap.add_argument("--data", default="shapes", help="a datasets.yaml name (its train_defaults are the schedule)")
     ap.add_argument("--epochs-factor", type=int, default=1, help="the longer budget: this many times the epochs")
+    ap.add_argument("--epochs", type=int, help="another number of epochs (the rest of the schedule unchanged)")
+    ap.add_argument("--coco-json", action="store_true",
+                    help="host campaign: ours trains from the dataset's COCO JSON files, plain Ultralytics from "
+                    "the YOLO copy its own convert_coco makes of them")  # fmt: skip
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--models", nargs="+", help="subset of the campaign's models")
     ap.add_argument("--out", type=Path, help="default: benchmarks/results/<data>_runs")
@@ -49,7 +56,16 @@ def main(argv=None) -> int:
     if args.epochs_factor != 1:
         overrides["epochs"] = schedule(args.data)["epochs"] * args.epochs_factor
         tag = f"{args.data}_x{args.epochs_factor}"
-    out = args.out or runs_dir(tag)
+    if args.epochs:
+        overrides["epochs"] = args.epochs
+        tag = f"{tag}_e{args.epochs}"
+    if args.coco_json:
+        if args.campaign != "host":
+            ap.error("--coco-json is for the host campaign")
+        ours, plain = coco_json_views(args.data)
+        overrides.update(data=str(ours), plain_data=str(plain), schedule_of=args.data)
+        tag += "_coco"
+    out = args.out or (runs_dir(f"host_{tag}") if args.campaign == "host" else runs_dir(tag))
     run_campaign(models, args.seeds, out, args.project, log=lambda s: print(s, flush=True), overrides=overrides)
     return 0
 

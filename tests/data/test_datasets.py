@@ -59,9 +59,61 @@ def test_coco_json_data_yaml_non_contiguous_ids(tiny_data, tmp_path, monkeypatch
     conv_dir = Path(resolved).parent / "labels" / "val"
     for i in range(6):
         orig = np.loadtxt(tiny_data.parent / "labels" / "val" / f"val_{i:06d}.txt", ndmin=2)
-        conv = np.loadtxt(conv_dir / f"{1001 + i}.txt", ndmin=2)
+        conv = np.loadtxt(conv_dir / f"val_{i:06d}.txt", ndmin=2)  # the original file stems
         np.testing.assert_allclose(conv, orig, atol=2e-6)
     assert registry.resolve_data(str(data)) == resolved  # cached, not converted twice
+
+
+def test_coco_json_labels_are_ultralytics_convert_coco_byte_for_byte(tiny_data, tmp_path, monkeypatch):
+    """What plain Ultralytics users get from its own converter: the same stems (so the same sorted
+    order and, with one seed, the same shuffles) and byte-identical label files; plus a box reaching
+    outside its image, clipped by ours (Ultralytics' loader would drop that image's labels)."""
+    from ultralytics.data.converter import convert_coco
+
+    monkeypatch.setenv("YOLO_LAT_CACHE", str(tmp_path / "cache"))
+    data = make_coco_copy(tiny_data, tmp_path, cat_ids=(1, 2, 3, 4, 5, 6))  # convert_coco: class = id - 1
+    ann = data.parent / "annotations"
+    ul_out = tmp_path / "ul"
+    convert_coco(str(ann), save_dir=str(ul_out), use_segments=False, cls91to80=False)
+    ours = Path(registry.resolve_data(str(data))).parent
+    for split in ("train", "val"):
+        doc = json.loads((ann / f"instances_{split}.json").read_text())
+        annotated = {a["image_id"] for a in doc["annotations"]}
+        theirs = {p.stem: p.read_bytes() for p in (ul_out / "labels" / split / "images" / split).glob("*.txt")}
+        mine = {p.stem: p.read_bytes() for p in (ours / "labels" / split).glob("*.txt")}
+        assert sorted(p.stem for p in (ours / "images" / split).iterdir()) == sorted(
+            Path(im["file_name"]).stem for im in doc["images"]
+        )
+        assert len(theirs) == len(annotated) > 0
+        for stem, text in theirs.items():
+            assert mine[stem] == text, (split, stem)
+        assert all(not mine[s] for s in set(mine) - set(theirs))  # images without boxes: empty files
+
+    # out of bounds: clipped; duplicates: dropped, as convert_coco does
+    d = json.loads((ann / "instances_val.json").read_text())
+    im = d["images"][0]
+    a = {"id": 1, "image_id": im["id"], "category_id": 1, "iscrowd": 0, "bbox": [-10.0, 5.0, 30.0, 20.0], "area": 600}
+    d["annotations"] = [a, dict(a, id=2)]
+    (ann / "instances_val.json").write_text(json.dumps(d))
+    out = Path(coco_json_to_yolo({"val": ann / "instances_val.json"}, tmp_path / "c2", data.parent)).parent
+    lines = (out / "labels" / "val" / f"{Path(im['file_name']).stem}.txt").read_text().splitlines()
+    w, h = im["width"], im["height"]
+    assert lines == [f"0 {10 / w:g} {15 / h:g} {20 / w:g} {20 / h:g}"]
+
+
+def test_coco_json_repeated_stems_fall_back_to_image_ids(tiny_data, tmp_path):
+    data = make_coco_copy(tiny_data, tmp_path)
+    ann = data.parent / "annotations" / "instances_val.json"
+    d = json.loads(ann.read_text())
+    sub = data.parent / "images" / "val" / "sub"
+    sub.mkdir()
+    first = d["images"][0]["file_name"]
+    (sub / Path(first).name).write_bytes((data.parent / first).read_bytes())
+    d["images"].append(dict(d["images"][0], id=99999, file_name=f"images/val/sub/{Path(first).name}"))
+    ann.write_text(json.dumps(d))
+    out = Path(coco_json_to_yolo({"val": ann}, tmp_path / "c", data.parent)).parent
+    index = json.loads((out / "index.json").read_text())
+    assert sorted(index["images"]["val"]) == sorted(str(im["id"]) for im in d["images"])
 
 
 def test_coco_json_missing_images_are_skipped_with_warning(tiny_data, tmp_path, caplog):

@@ -26,7 +26,7 @@ from yolo_lat.data.registry import dataset_train_defaults
 
 from . import RESULTS
 
-__all__ = ["ABLATION_MODELS", "ACCURACY_MODELS", "HOST_MODELS", "RUNS_DIR", "VARIANT_MODELS", "runs_dir", "load_runs", "mean_ap", "run_campaign", "run_one", "runs_by_model",
+__all__ = ["ABLATION_MODELS", "ACCURACY_MODELS", "HOST_MODELS", "RUNS_DIR", "VARIANT_MODELS", "coco_json_views", "runs_dir", "load_runs", "mean_ap", "run_campaign", "run_one", "runs_by_model",
            "schedule"]  # fmt: skip
 
 # the equal-budget comparison and the paper-options ablation share the runs: a (model, seed)
@@ -51,6 +51,53 @@ def schedule(data: str = "shapes") -> dict:
     """The main job's schedule, ``train_defaults`` of ``data`` in datasets.yaml, stated in full in
     every command so that every model gets exactly the same one."""
     return {"data": data, **dataset_train_defaults(data), "workers": 0, "plots": False}
+
+
+def coco_json_views(data: str = "shapes") -> tuple[Path, Path]:
+    """The dataset ``data`` seen as a user with COCO JSON files sees it, two ways (issue 15's parity
+    with the host on a COCO-JSON dataset), made once under the dataset cache:
+
+    - ours: a data YAML whose ``train:``/``val:`` are the dataset's instances JSON files, which
+      ``yolo-lat`` converts itself;
+    - plain Ultralytics: the YOLO copy its own ``convert_coco`` writes from those files (labels) beside
+      links to the images under their original names, and a data YAML for it.
+    """
+    from ultralytics.data.converter import convert_coco
+
+    from yolo_lat.data.files import atomic_dir
+    from yolo_lat.data.registry import cache_dir, resolve_data
+
+    root = Path(resolve_data(data)).parent
+    ann = root / "annotations"
+    names = yaml_names(root / "data.yaml")
+    base = cache_dir() / f"{root.name}-coco-json-views"
+    ours, plain = base / "ours" / "data.yaml", base / "ultralytics" / "data.yaml"
+    if not ours.is_file():
+        ours.parent.mkdir(parents=True, exist_ok=True)
+        ours.write_text(f"path: {root}\ntrain: annotations/instances_train.json\nval: annotations/instances_val.json\n")
+    if not plain.is_file():
+        with atomic_dir(plain.parent, "data.yaml") as tmp:
+            convert_coco(str(ann), save_dir=str(tmp / "converted"), use_segments=False, cls91to80=False)
+            for split in ("train", "val"):  # labels/<split>/<file_name>.txt beside images/<split>/<file_name>
+                (tmp / "labels").mkdir(exist_ok=True)
+                (tmp / "converted" / "labels" / split).rename(tmp / "labels" / split)
+                (tmp / "images" / split).mkdir(parents=True)
+                doc = json.loads((ann / f"instances_{split}.json").read_text())
+                for im in doc["images"]:
+                    link = tmp / "images" / split / im["file_name"]
+                    link.parent.mkdir(parents=True, exist_ok=True)
+                    os.symlink(root / "images" / split / Path(im["file_name"]).name, link)
+            names_text = "".join(f"  {i}: {json.dumps(n)}\n" for i, n in names.items())
+            (tmp / "data.yaml").write_text(
+                f"path: {plain.parent}\ntrain: images/train\nval: images/val\nnames:\n{names_text}"
+            )
+    return ours, plain
+
+
+def yaml_names(path: Path) -> dict[int, str]:
+    import yaml
+
+    return {int(k): str(v) for k, v in (yaml.safe_load(path.read_text())["names"]).items()}
 
 
 def _model_arg(name: str) -> str:
@@ -84,14 +131,15 @@ def run_one(model: str, seed: int, out_dir: Path, project: Path, overrides: dict
     from yolo_lat.data.registry import resolve_data
 
     overrides = dict(overrides or {})
-    sched = {**schedule(overrides.pop("data", "shapes")), **overrides}
+    plain_data = overrides.pop("plain_data", None)  # the plain side's own copy of a COCO-JSON dataset
+    sched = {**schedule(overrides.pop("schedule_of", overrides.get("data", "shapes"))), **overrides}
     arch, _, trainer = model.partition("@")  # "yolo11n@ultralytics": trained by plain Ultralytics
     plain = trainer == "ultralytics"
     name = f"{Path(arch).stem}{'_plain' if plain else ''}_s{seed}"
     t0 = time.time()
     train_args = {"model": _model_arg(arch), **sched, "seed": seed, "project": project, "name": name, "exist_ok": True}
     if plain:  # the same arguments; the dataset by path (plain Ultralytics does not know datasets.yaml names)
-        train_args["data"] = resolve_data(sched["data"])
+        train_args["data"] = plain_data or resolve_data(sched["data"])
     cmd = _yolo_lat("train", train_args, f"training {name}", plain=plain)
     wall = time.time() - t0
     run = project / name

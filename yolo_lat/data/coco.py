@@ -1,11 +1,18 @@
 """COCO instances JSON <-> YOLO labels.
 
 ``coco_json_to_yolo`` turns a COCO detection split into the layout Ultralytics reads, inside a
-cache folder and without touching the user's files: ``images/<split>/<image_id>.<ext>`` are
-links to the original images (copies where links are impossible), ``labels/<split>/*.txt`` hold
-YOLO boxes. Category ids need not be contiguous: class index i is the i-th category by id, and
+cache folder and without touching the user's files: ``images/<split>/<stem>.<ext>`` are links to
+the original images (copies where links are impossible), ``labels/<split>/<stem>.txt`` hold YOLO
+boxes. Category ids need not be contiguous: class index i is the i-th category by id, and
 ``index.json`` maps class indices back to category ids and file stems back to image ids, so
 every prediction can be reported with the original ids.
+
+The result is what Ultralytics' own ``convert_coco`` gives (``cls91to80=False``, categories
+numbered 1..K): the same file stems, so the images sort (and, with the same seed, shuffle) as in
+a YOLO copy that kept their names, and the same label lines, computed and written as it does
+(``%g``, duplicates dropped). Two differences, both on purpose: a box that reaches outside its
+image is clipped to it (Ultralytics' loader would reject the whole image's labels for a
+coordinate above 1), and the split's stems are the image ids when file names repeat a stem.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from ultralytics.utils import LOGGER
 
-from .boxes import coco_to_xyxy, xyxy_to_yolo
+from .boxes import coco_to_xyxy
 from .files import atomic_dir, read_json
 
 __all__ = ["COCO_KEYS", "coco_json_to_yolo"]
@@ -61,8 +68,13 @@ def _link(src: Path, dst: Path) -> None:
         shutil.copy2(src, dst)
 
 
+# the layout of a converted folder; a new version converts again instead of reusing an older cache
+# (2: original file stems and Ultralytics' label lines; 1: image-id stems, 6 decimals)
+LAYOUT_VERSION = 2
+
+
 def _cache_key(paths: dict[str, Path]) -> str:
-    h = hashlib.sha1()
+    h = hashlib.sha1(f"layout {LAYOUT_VERSION}".encode())
     for split, p in sorted(paths.items()):
         st = Path(p).stat()
         h.update(f"{split}:{Path(p).resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
@@ -82,8 +94,10 @@ def _categories(docs: dict[str, dict], splits: dict[str, Path]) -> dict[int, str
 
 
 def _label_lines(anns: list[dict], cls_of: dict[int, int], w: float, h: float, source: Path) -> list[str]:
-    """YOLO label lines of one image's annotations: crowd boxes dropped, boxes clipped to the image."""
-    lines = []
+    """YOLO label lines of one image's annotations, as Ultralytics' ``convert_coco`` computes and
+    writes them (``%g``, duplicates dropped); crowd and empty boxes dropped, boxes reaching outside
+    the image clipped to it."""
+    rows = []
     for a in anns:
         if a.get("iscrowd", 0):
             continue
@@ -92,12 +106,28 @@ def _label_lines(anns: list[dict], cls_of: dict[int, int], w: float, h: float, s
                 f"annotation {a.get('id')} in {source} has category_id {a['category_id']} "
                 "that is not among its categories"
             )
-        x0, y0, x1, y1 = np.clip(coco_to_xyxy(np.array(a["bbox"], float)), 0.0, [w, h, w, h])
-        if x1 <= x0 or y1 <= y0:
+        box = np.array(a["bbox"], dtype=np.float64)  # x, y, width, height in pixels
+        x0, y0, x1, y1 = coco_to_xyxy(box)
+        if x0 < 0 or y0 < 0 or x1 > w or y1 > h:  # clipped to the image
+            x0, y0, x1, y1 = np.clip([x0, y0, x1, y1], 0.0, [w, h, w, h])
+            box = np.array([x0, y0, x1 - x0, y1 - y0])
+        box[:2] += box[2:] / 2  # Ultralytics' convert_coco, operation for operation
+        box[[0, 2]] /= w
+        box[[1, 3]] /= h
+        if box[2] <= 0 or box[3] <= 0:
             continue
-        cx, cy, bw, bh = xyxy_to_yolo(np.array([x0, y0, x1, y1]), w, h)
-        lines.append(f"{cls_of[int(a['category_id'])]} {cx:.6f} {cy:.6f} {bw:.6f} {bh:.6f}")
-    return lines
+        rows.append((cls_of[int(a["category_id"])], *box.tolist()))
+    return [("%g " * len(r)).rstrip() % r for r in dict.fromkeys(rows)]
+
+
+def _stems(images: list[dict], split: str, source: Path) -> list[str]:
+    """File stems for a split's images: the original ones (so the images sort as in a YOLO copy that
+    kept their names), or the image ids when two file names share a stem."""
+    stems = [Path(str(im["file_name"])).stem for im in images]
+    if len(set(stems)) == len(stems) and all(stems):
+        return stems
+    LOGGER.info(f"{source}: file names repeat a stem in '{split}', so the converted files are named by image id")
+    return [str(int(im["id"])) for im in images]
 
 
 def _convert_split(doc: dict, json_path: Path, split: str, root: Path | None, cls_of: dict[int, int],
@@ -118,13 +148,12 @@ def _convert_split(doc: dict, json_path: Path, split: str, root: Path | None, cl
             "among its images; expected every annotation's image_id to be the id of an entry in 'images'"
         )
     missing, stems = [], {}
-    for im in doc["images"]:
+    for im, stem in zip(doc["images"], _stems(doc["images"], split, json_path)):
         iid, w, h = int(im["id"]), float(im["width"]), float(im["height"])
         src = _find_image(str(im["file_name"]), bases)
         if src is None:
             missing.append(str(im["file_name"]))
             continue
-        stem = str(iid)
         _link(src, out / "images" / split / f"{stem}{src.suffix.lower()}")
         lines = _label_lines(by_image.get(iid, []), cls_of, w, h, json_path)
         (out / "labels" / split / f"{stem}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
