@@ -12,8 +12,11 @@
 #              and predict images/s vs Ultralytics' YOLO11n predict (tools/bench_pipeline.py) -> pipeline_cuda.json
 #              (its tests with CUDA tensors first: tests/engine/test_gpu_pipeline.py)
 #   campaign   issue 15's accuracy campaign (tools/train_campaign.py $CAMPAIGN_ARGS, default the block
-#              variants on shapes, 3 seeds)                                        -> benchmarks/results/<data>_runs/
-#              (not part of the default run: name it, e.g. bash tools/gpu_session.sh campaign)
+#              variants on shapes, 3 seeds)                                   -> benchmarks/results/<data>_cuda_runs/
+#   host       issue 15's parity with the host on the GPU, where the gap was seen: YOLO11n by yolo-lat
+#              train vs plain yolo train, 3 seeds, from YOLO files and from COCO JSON
+#                                                   -> benchmarks/results/host_shapes[_coco]_cuda_runs/
+#              (campaign and host are not part of the default run: name them, e.g. bash tools/gpu_session.sh host campaign)
 #   bash tools/gpu_session.sh                 # all five, in that order
 #   bash tools/gpu_session.sh tests attention # a subset (the device tool allows 10 min per command)
 # On the device machine first fill .whl/ here with:  ../shared/tools/device-wheels.sh onnxslim
@@ -25,8 +28,8 @@
 #   ATTENTION_ARGS="--budget 0.3 --min-runs 10" DETECTOR_ARGS="models=yolo-lat-n,yolo12n time_limit=300"
 set -u
 for step in "$@"; do
-  case $step in tests|attention|train|detectors|pipeline|campaign) ;; *)
-    echo "unknown step '$step' (expected: tests attention train detectors pipeline campaign)" >&2; exit 2 ;;
+  case $step in tests|attention|train|detectors|pipeline|campaign|host) ;; *)
+    echo "unknown step '$step' (expected: tests attention train detectors pipeline campaign host)" >&2; exit 2 ;;
   esac
 done
 if [ -d .whl ]; then
@@ -74,6 +77,10 @@ for step in "${steps[@]}"; do
       # CAMPAIGN_ARGS e.g. "variants --data shapes-dense --seeds 0 1 2" or "host --seeds 0 1 2"
       $T python3 tools/train_campaign.py ${CAMPAIGN_ARGS:-variants --seeds 0 1 2} 2>&1 | grep -E "AP|fail" | tail -40
       [ -n "${OUT:-}" ] && mkdir -p "$OUT/benchmarks/results" && cp -r benchmarks/results/*_runs "$OUT/benchmarks/results/" ;;
+    host)
+      $T python3 tools/train_campaign.py host --seeds 0 1 2 2>&1 | grep -E "AP|fail" | tail -10
+      $T python3 tools/train_campaign.py host --coco-json --seeds 0 1 2 2>&1 | grep -E "AP|fail" | tail -10
+      [ -n "${OUT:-}" ] && mkdir -p "$OUT/benchmarks/results" && cp -r benchmarks/results/host_*_runs "$OUT/benchmarks/results/" ;;
     pipeline)
       $T python3 -m pytest -q -p no:cacheprovider tests/engine/test_gpu_pipeline.py 2>&1 | tail -3
       $T python3 tools/bench_pipeline.py --device cuda ${PIPELINE_ARGS:-} 2>&1 | grep -v "WARNING" | tail -8

@@ -10,7 +10,7 @@
     python tools/train_campaign.py host --coco-json --seeds 0 1 2   # the same from the dataset's COCO JSON files
 
 Records go to benchmarks/results/<data>_runs/ (<data>_x<factor>_runs for a longer budget; host_<data>[_coco]_runs
-for the host campaign) (runs already there are skipped, so an
+for the host campaign; a _cuda suffix when a GPU trains them) (runs already there are skipped, so an
 interrupted campaign resumes); run folders to runs/campaign/. Every model gets the schedule of
 the main job: `train_defaults` of shapes in datasets.yaml.
 """
@@ -65,6 +65,10 @@ def main(argv=None) -> int:
         ours, plain = coco_json_views(args.data)
         overrides.update(data=str(ours), plain_data=str(plain), schedule_of=args.data)
         tag += "_coco"
+    import torch
+
+    if torch.cuda.is_available():  # GPU records apart from the CPU ones (Ultralytics trains on GPU 0)
+        tag += "_cuda"
     out = args.out or (runs_dir(f"host_{tag}") if args.campaign == "host" else runs_dir(tag))
     run_campaign(models, args.seeds, out, args.project, log=lambda s: print(s, flush=True), overrides=overrides)
     return 0
