@@ -62,6 +62,7 @@ def coco_json_views(data: str = "shapes") -> tuple[Path, Path]:
     - plain Ultralytics: the YOLO copy its own ``convert_coco`` writes from those files (labels) beside
       links to the images under their original names, and a data YAML for it.
     """
+    import yaml
     from ultralytics.data.converter import convert_coco
 
     from yolo_lat.data.files import atomic_dir
@@ -69,35 +70,26 @@ def coco_json_views(data: str = "shapes") -> tuple[Path, Path]:
 
     root = Path(resolve_data(data)).parent
     ann = root / "annotations"
-    names = yaml_names(root / "data.yaml")
     base = cache_dir() / f"{root.name}-coco-json-views"
     ours, plain = base / "ours" / "data.yaml", base / "ultralytics" / "data.yaml"
     if not ours.is_file():
         ours.parent.mkdir(parents=True, exist_ok=True)
-        ours.write_text(f"path: {root}\ntrain: annotations/instances_train.json\nval: annotations/instances_val.json\n")
+        splits = {split: f"annotations/instances_{split}.json" for split in ("train", "val")}
+        ours.write_text(yaml.safe_dump({"path": str(root), **splits}, sort_keys=False))
     if not plain.is_file():
         with atomic_dir(plain.parent, "data.yaml") as tmp:
             convert_coco(str(ann), save_dir=str(tmp / "converted"), use_segments=False, cls91to80=False)
+            (tmp / "labels").mkdir()
             for split in ("train", "val"):  # labels/<split>/<file_name>.txt beside images/<split>/<file_name>
-                (tmp / "labels").mkdir(exist_ok=True)
                 (tmp / "converted" / "labels" / split).rename(tmp / "labels" / split)
-                (tmp / "images" / split).mkdir(parents=True)
-                doc = json.loads((ann / f"instances_{split}.json").read_text())
-                for im in doc["images"]:
+                for im in json.loads((ann / f"instances_{split}.json").read_text())["images"]:
                     link = tmp / "images" / split / im["file_name"]
                     link.parent.mkdir(parents=True, exist_ok=True)
                     os.symlink(root / "images" / split / Path(im["file_name"]).name, link)
-            names_text = "".join(f"  {i}: {json.dumps(n)}\n" for i, n in names.items())
-            (tmp / "data.yaml").write_text(
-                f"path: {plain.parent}\ntrain: images/train\nval: images/val\nnames:\n{names_text}"
-            )
+            names = yaml.safe_load((root / "data.yaml").read_text())["names"]
+            data = {"path": str(plain.parent), "train": "images/train", "val": "images/val", "names": names}
+            (tmp / "data.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     return ours, plain
-
-
-def yaml_names(path: Path) -> dict[int, str]:
-    import yaml
-
-    return {int(k): str(v) for k, v in (yaml.safe_load(path.read_text())["names"]).items()}
 
 
 def _model_arg(name: str) -> str:
