@@ -122,6 +122,7 @@ def test_every_ablation_yaml_builds_and_runs():
             "yolo-lat-sub": all(a.kernel == "sub_sqeuclid" for a in attn),
             "yolo-lat-p34": len(attn) == 5,
             "yolo-lat-p5": len(attn) == len(plain_heads) - 2,  # the two neck merges are C3k2 again
+            "yolo-lat-p5-softmax": len(attn) == len(plain_heads) - 2 and all(a.kernel == "softmax" for a in attn),
             "yolo-lat-heads": [a.num_heads for a in attn] == [2 * h for h in plain_heads],
             # routed experts within 1 % of the dense baseline's parameters (YOLO11n's budget)
             "yolo-lat-moe-eq": any(type(m).__name__ == "MoEFFN" for m in model.modules())
