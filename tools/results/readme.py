@@ -77,6 +77,13 @@ def _measurement_values(res: Path) -> dict[str, str]:
     return values
 
 
+def _trained_variant_table(runs: list[dict]) -> str:
+    """variant_table over the models of VARIANT_MODELS that have records (none yet: a line saying so)."""
+    trained = {r["model"] for r in runs}
+    models = [m for m in VARIANT_MODELS if m in trained]
+    return variant_table(runs, models) if models else "No runs recorded yet."
+
+
 def section_values(repo: Path = REPO) -> dict[str, str]:
     """Every ``${name}`` of the template, computed from ``repo``'s benchmarks/."""
     bench = repo / "benchmarks"
@@ -91,6 +98,8 @@ def section_values(repo: Path = REPO) -> dict[str, str]:
         "paper_claim_table": paper_claim_rows(runs, det_cpu, det_gpu=det_gpu),
         "ablation_table": ablation_table(runs, ABLATION_MODELS, det_cpu),
         "variant_table": variant_table(runs, VARIANT_MODELS),
+        "dense_schedule": " ".join(f"{k}={v}" for k, v in schedule("shapes-dense").items() if k not in ("workers", "plots")),
+        "dense_variant_table": _trained_variant_table(load_runs(res / "shapes-dense_runs")),
         "conclusions": (bench / "conclusions.md").read_text().strip(),
     }
 
@@ -112,6 +121,10 @@ def write_plots(repo: Path = REPO) -> None:
     plot_curves(runs, ACCURACY_MODELS, bench / "accuracy_curves.png", "equal-budget comparison on shapes")
     plot_curves(runs, ABLATION_MODELS, bench / "ablation_curves.png", "ELA paper options on yolo-lat-n (shapes)")
     plot_curves(runs, VARIANT_MODELS, bench / "variant_curves.png", "issue 15's block variants (shapes)")
+    dense = load_runs(bench / "results" / "shapes-dense_runs")
+    if dense:
+        plot_curves(dense, [m for m in VARIANT_MODELS if m in {r["model"] for r in dense}],
+                    bench / "dense_variant_curves.png", "issue 15's block variants (shapes-dense)")  # fmt: skip
     for tag in ("cpu", "cuda"):
         det = bench / "results" / f"detectors_{tag}.json"
         if det.is_file():
