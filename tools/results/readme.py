@@ -98,7 +98,9 @@ def section_values(repo: Path = REPO) -> dict[str, str]:
         "paper_claim_table": paper_claim_rows(runs, det_cpu, det_gpu=det_gpu),
         "ablation_table": ablation_table(runs, ABLATION_MODELS, det_cpu),
         "variant_table": variant_table(runs, VARIANT_MODELS),
-        "dense_schedule": " ".join(f"{k}={v}" for k, v in schedule("shapes-dense").items() if k not in ("workers", "plots")),
+        "dense_schedule": " ".join(
+            f"{k}={v}" for k, v in schedule("shapes-dense").items() if k not in ("workers", "plots")
+        ),
         "dense_variant_table": _trained_variant_table(load_runs(res / "shapes-dense_runs")),
         "conclusions": (bench / "conclusions.md").read_text().strip(),
     }
