@@ -15,17 +15,22 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("ground_truth", help="COCO instances JSON")
     ap.add_argument("predictions", help="JSON list of {image_id, category_id, bbox, score}")
-    ap.add_argument("--out", help="write the 12 statistics (and the ground-truth path) to this JSON file")
+    ap.add_argument(
+        "--out", help="write the 12 statistics, each class's AP/AP50 and the ground-truth path to this JSON file"
+    )
     args = ap.parse_args(argv)
     try:
-        stats = evaluate_coco(args.ground_truth, args.predictions)
+        stats = evaluate_coco(args.ground_truth, args.predictions, per_class=True)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+    per_class = stats.pop("per_class")
     print(format_table(stats))
+    for name, ap in per_class.items():
+        print(f"{name:>20}  AP {ap['AP']:6.3f}  AP50 {ap['AP50']:6.3f}")
     if args.out:
         with open(args.out, "w") as f:
-            json.dump({**stats, "ground_truth": args.ground_truth}, f, indent=1)
+            json.dump({**stats, "per_class": per_class, "ground_truth": args.ground_truth}, f, indent=1)
     return 0
 
 

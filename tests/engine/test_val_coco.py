@@ -27,8 +27,9 @@ def test_val_on_shapes_uses_its_coco_json(trained_run, tiny_data, tmp_path):
     assert {p["image_id"] for p in preds} <= {im["id"] for im in gt["images"]}
     assert {p["category_id"] for p in preds} <= {c["id"] for c in gt["categories"]}
     # the file's statistics are pycocotools' on the same files
-    again = evaluate_coco(gt_path, out / "predictions.json")
+    again = evaluate_coco(gt_path, out / "predictions.json", per_class=True)
     assert all(abs(again[k] - ev[k]) < 1e-12 for k in STAT_NAMES)
+    assert ev["per_class"] == again["per_class"] and set(ev["per_class"]) == {c["name"] for c in gt["categories"]}
 
 
 def test_val_on_coco_json_maps_back_to_original_ids(trained_run, tiny_data, tmp_path, monkeypatch):

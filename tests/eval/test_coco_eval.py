@@ -56,6 +56,27 @@ def test_equals_pycocotools_directly(files):
     assert 0 < ours["AP"] < 1
 
 
+def test_per_class_equals_cocoeval_restricted_to_the_class(files):
+    """Each category's AP/AP50 is what pycocotools gives when evaluating that category alone."""
+    gt, pred = files
+    ours = evaluate_coco(gt, pred, per_class=True)
+    assert [ours[k] for k in STAT_NAMES] == [evaluate_coco(gt, pred)[k] for k in STAT_NAMES]
+    assert set(ours["per_class"]) == {"cat", "dog"}
+    for cid, name in ((3, "cat"), (17, "dog")):
+        with contextlib.redirect_stdout(io.StringIO()):
+            coco_gt = COCO(str(gt))
+            ev = COCOeval(coco_gt, coco_gt.loadRes(str(pred)), "bbox")
+            ev.params.catIds = [cid]
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+        assert ours["per_class"][name]["AP"] == pytest.approx(ev.stats[0], abs=1e-12), name
+        assert ours["per_class"][name]["AP50"] == pytest.approx(ev.stats[1], abs=1e-12), name
+    assert ours["per_class"]["cat"]["AP"] != ours["per_class"]["dog"]["AP"]  # the two differ here
+    empty = evaluate_coco(gt, [], per_class=True)["per_class"]
+    assert empty == {"cat": {"AP": 0.0, "AP50": 0.0}, "dog": {"AP": 0.0, "AP50": 0.0}}
+
+
 @pytest.mark.parametrize(
     "bad, match",
     [

@@ -26,7 +26,8 @@ def test_writes_the_statistics(tmp_path):
     pred.write_text(json.dumps(PRED))
     proc = _run(gt, pred, "--out", out)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(out.read_text()) == {**evaluate_coco(gt, pred), "ground_truth": str(gt)}
+    assert json.loads(out.read_text()) == {**evaluate_coco(gt, pred, per_class=True), "ground_truth": str(gt)}
+    assert "cat  AP" in proc.stdout  # the per-class line
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path):

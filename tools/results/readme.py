@@ -14,7 +14,15 @@ from yolo_lat.bench.tables import detector_latency_table
 from . import REPO
 from .campaign import ABLATION_MODELS, ACCURACY_MODELS, VARIANT_MODELS, load_runs, schedule
 from .plots import plot_curves, plot_map_vs_latency
-from .tables import ablation_table, accuracy_table, attention_table, gpu_goal_rows, paper_claim_rows, variant_table
+from .tables import (  # fmt: skip
+    ablation_table,
+    accuracy_table,
+    attention_table,
+    gpu_goal_rows,
+    paper_claim_rows,
+    per_class_table,
+    variant_table,
+)
 
 __all__ = ["BEGIN", "END", "results_section", "section_values", "update_readme", "write_plots"]
 
@@ -102,6 +110,7 @@ def section_values(repo: Path = REPO) -> dict[str, str]:
             f"{k}={v}" for k, v in schedule("shapes-dense").items() if k not in ("workers", "plots")
         ),
         "dense_variant_table": _trained_variant_table(load_runs(res / "shapes-dense_runs")),
+        "dense_class_table": per_class_table(load_runs(res / "shapes-dense_runs"), VARIANT_MODELS),
         "conclusions": (bench / "conclusions.md").read_text().strip(),
     }
 

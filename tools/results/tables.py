@@ -10,7 +10,7 @@ from yolo_lat.bench.tables import fmt_ms, latency_lookup
 from .campaign import mean_ap, runs_by_model
 
 __all__ = ["GPU_ROWS", "ablation_table", "accuracy_table", "attention_table", "gpu_goal_rows", "goal_ratios",
-           "paired_deltas", "paper_claim_rows", "variant_table"]  # fmt: skip
+           "paired_deltas", "paper_claim_rows", "per_class_table", "variant_table"]  # fmt: skip
 
 # GPU rows of the paper-claim table: (backend, batch, imgsz, key)
 GPU_ROWS = [
@@ -188,4 +188,20 @@ def variant_table(runs: list[dict], models: list[str], baseline: str = "yolo-lat
         threads = ", ".join(f"s{s}: {rs[s].get('threads', '?')}" for s in sorted(rs))
         lines.append(f"| {m} | " + " | ".join(cells) + f" | {_stat([r['coco']['AP'] for r in rs.values()])} | "
                      f"{vs_base} | {vs_ref} | {next(iter(rs.values()))['params']:,} | {threads} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def per_class_table(runs: list[dict], models: list[str]) -> str:
+    """Each model's AP50-95 per class (pycocotools, ``coco.per_class`` of its records), mean over
+    its seeds; models whose records have no per-class figures are left out."""
+    by = runs_by_model(runs)
+    rows = {m: [r["coco"]["per_class"] for r in by.get(m, []) if "per_class" in r["coco"]] for m in models}
+    rows = {m: v for m, v in rows.items() if v}
+    if not rows:
+        return "No per-class figures recorded yet."
+    names = list(next(iter(rows.values()))[0])
+    lines = ["| model | seeds | " + " | ".join(names) + " |", "|---|---:|" + "---:|" * len(names)]
+    for m, pcs in rows.items():
+        cells = [f"{statistics.mean(pc[n]['AP'] for pc in pcs):.3f}" for n in names]
+        lines.append(f"| {m} | {len(pcs)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -2,7 +2,8 @@
 
 A standalone ``val`` writes into its run folder ``predictions.json`` (original image and
 category ids, xywh boxes in pixels of the original images) and ``coco_eval.json`` (the 12
-COCOeval statistics from pycocotools, and the ground-truth JSON used), and prints them.
+COCOeval statistics from pycocotools, each class's AP and AP50, and the ground-truth JSON used),
+and prints the 12 statistics.
 """
 
 from __future__ import annotations
@@ -100,8 +101,10 @@ class YOLOLATValidator(DetectionValidator):
         pred_file = self.save_dir / "predictions.json"
         if not pred_file.exists():  # Ultralytics writes it only when there are predictions
             pred_file.write_text(json.dumps(predictions))
-        coco = evaluate_coco(self.gt.path, predictions)
-        out = {**coco, "ground_truth": str(self.gt.path), "ground_truth_generated": self.gt.generated}
+        coco = evaluate_coco(self.gt.path, predictions, per_class=True)
+        per_class = coco.pop("per_class")
+        out = {**coco, "per_class": per_class, "ground_truth": str(self.gt.path),
+               "ground_truth_generated": self.gt.generated}  # fmt: skip
         (self.save_dir / "coco_eval.json").write_text(json.dumps(out, indent=1))
         LOGGER.info(f"COCO evaluation (pycocotools) against {self.gt.path}:\n{format_table(coco)}")
         self.coco_stats = coco

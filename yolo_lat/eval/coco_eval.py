@@ -43,12 +43,18 @@ def _check_predictions(preds: list, gt: dict, gt_name: str) -> None:
             raise ValueError(f"prediction {i} has bbox {p['bbox']!r}; expected [x, y, width, height]")
 
 
-def evaluate_coco(ground_truth: str | Path, predictions: str | Path | Sequence[dict]) -> dict[str, float]:
+def evaluate_coco(
+    ground_truth: str | Path, predictions: str | Path | Sequence[dict], per_class: bool = False
+) -> dict[str, float]:
     """COCOeval ('bbox') of ``predictions`` against ``ground_truth`` (a COCO instances JSON).
 
     Predictions are a list (or JSON file) of {image_id, category_id, bbox [x, y, w, h] in
     pixels, score}. An image or category id that the ground truth does not have is an error
     naming it. With no predictions every statistic is 0.
+
+    ``per_class``: also ``"per_class"``, {category name: {"AP", "AP50"}} from the same evaluation
+    (all areas, 100 detections; what COCOeval restricted to that category gives; -1 for a
+    category without ground truth).
     """
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
@@ -59,7 +65,10 @@ def evaluate_coco(ground_truth: str | Path, predictions: str | Path | Sequence[d
     )
     _check_predictions(preds, gt, str(ground_truth))
     if not preds:
-        return dict.fromkeys(STAT_NAMES, 0.0)
+        stats = dict.fromkeys(STAT_NAMES, 0.0)
+        if per_class:
+            stats["per_class"] = {c["name"]: {"AP": 0.0, "AP50": 0.0} for c in gt.get("categories", [])}
+        return stats
     with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress
         coco_gt = COCO()
         coco_gt.dataset = gt
@@ -70,7 +79,25 @@ def evaluate_coco(ground_truth: str | Path, predictions: str | Path | Sequence[d
         ev.accumulate()
         ev.summarize()
     # COCOeval reports -1 where a statistic is undefined (no ground truth in that size range)
-    return {name: float(v) for name, v in zip(STAT_NAMES, ev.stats)}
+    stats = {name: float(v) for name, v in zip(STAT_NAMES, ev.stats)}
+    if per_class:
+        stats["per_class"] = _per_class(ev, {c["id"]: c["name"] for c in gt.get("categories", [])})
+    return stats
+
+
+def _per_class(ev, names: dict[int, str]) -> dict[str, dict[str, float]]:
+    """Each category's AP (IoU .50:.95) and AP50 from an accumulated COCOeval: its precision
+    array [IoU, recall, category, area, max detections] at area 'all' and 100 detections."""
+
+    def mean(p: np.ndarray) -> float:
+        p = p[p > -1]
+        return float(p.mean()) if p.size else -1.0
+
+    prec = ev.eval["precision"][:, :, :, ev.params.areaRngLbl.index("all"), ev.params.maxDets.index(100)]
+    i50 = int(np.argmin(np.abs(ev.params.iouThrs - 0.5)))
+    return {
+        names[cid]: {"AP": mean(prec[:, :, k]), "AP50": mean(prec[i50, :, k])} for k, cid in enumerate(ev.params.catIds)
+    }
 
 
 def format_table(stats: dict[str, float]) -> str:
