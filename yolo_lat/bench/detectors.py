@@ -67,12 +67,14 @@ class Plan:
         if self.device.startswith("cuda"):
             return None
         # the full matrix takes hours on a CPU: the large sizes, batch 16 and ONNX Runtime are
-        # measured for the n/t-size models only, and every configuration left out is listed
-        if imgsz == 1280 and model not in SMALL_MODELS:
+        # measured for the n/t-size models only, and every configuration left out is listed; a
+        # model outside the default set (the user's own YAML) is measured as asked
+        big = model in DEFAULT_MODELS and model not in SMALL_MODELS
+        if imgsz == 1280 and big:
             return "CPU: imgsz 1280 measured for the n/t-size models only"
-        if batch > 1 and (model not in SMALL_MODELS or imgsz != 320):
+        if batch > 1 and (big or imgsz != 320):
             return "CPU: batch 16 measured at imgsz 320 for the n/t-size models only"
-        if backend in RUNTIMES and (model not in SMALL_MODELS or imgsz == 1280):
+        if backend in RUNTIMES and (big or imgsz == 1280):
             return f"CPU: {RUNTIMES[backend]} measured for the n/t-size models at 320 and 640"
         return None
 
@@ -147,6 +149,11 @@ def _cuda_graph_forward(model, device: torch.device, batch: int, imgsz: int) -> 
     return fwd
 
 
+def _stem(name: str) -> str:
+    """A file name for a model named by a YAML path (``ablations/yolo-lat-p5-n``): no folders."""
+    return name.replace("/", "_").replace("\\", "_")
+
+
 def _onnx_forward(
     model, name: str, batch: int, imgsz: int, workdir: Path, device: torch.device
 ) -> tuple[Callable, str]:
@@ -154,7 +161,7 @@ def _onnx_forward(
     from ..export.onnx import export_with_ultralytics, onnx_session
 
     path = export_with_ultralytics(
-        model.float().cpu(), workdir, name=f"{name}_b{batch}_{imgsz}", imgsz=imgsz, batch=batch, device="cpu"
+        model.float().cpu(), workdir, name=f"{_stem(name)}_b{batch}_{imgsz}", imgsz=imgsz, batch=batch, device="cpu"
     )
     model.to(device)
     sess = onnx_session(path, device)
@@ -172,7 +179,9 @@ def _openvino_forward(model, name: str, batch: int, imgsz: int, workdir: Path, i
     from ..export.openvino import compile_openvino, export_openvino, runtime_label
 
     tag = "_int8" if int8 else ""
-    path = export_openvino(model.float().cpu(), workdir, f"{name}{tag}_b{batch}_{imgsz}", imgsz, batch, int8=int8)
+    path = export_openvino(
+        model.float().cpu(), workdir, f"{_stem(name)}{tag}_b{batch}_{imgsz}", imgsz, batch, int8=int8
+    )
     compiled = compile_openvino(path)
 
     def fwd(t):
@@ -389,7 +398,14 @@ def _tensorrt_forward(model, name, batch, imgsz, tmp: Path, device) -> Callable:
     from ..export.onnx import export_with_ultralytics
 
     engine = export_with_ultralytics(
-        model, tmp, name=f"{name}_b{batch}_{imgsz}", format="engine", imgsz=imgsz, batch=batch, half=True, device=0
+        model,
+        tmp,
+        name=f"{_stem(name)}_b{batch}_{imgsz}",
+        format="engine",
+        imgsz=imgsz,
+        batch=batch,
+        half=True,
+        device=0,
     )
     backend = AutoBackend(engine, device=device, fp16=True)
 
