@@ -85,18 +85,17 @@ def _measurement_values(res: Path) -> dict[str, str]:
     return values
 
 
-def _trained_variant_table(runs: list[dict]) -> str:
-    """variant_table over the models of VARIANT_MODELS that have records (none yet: a line saying so)."""
+def _trained(runs: list[dict]) -> list[str]:
+    """The models of VARIANT_MODELS that have records among ``runs``, in that order."""
     trained = {r["model"] for r in runs}
-    models = [m for m in VARIANT_MODELS if m in trained]
-    return variant_table(runs, models) if models else "No runs recorded yet."
+    return [m for m in VARIANT_MODELS if m in trained]
 
 
 def section_values(repo: Path = REPO) -> dict[str, str]:
     """Every ``${name}`` of the template, computed from ``repo``'s benchmarks/."""
     bench = repo / "benchmarks"
     res = bench / "results"
-    runs = load_runs(res / "shapes_runs")
+    runs, dense = load_runs(res / "shapes_runs"), load_runs(res / "shapes-dense_runs")
     det_cpu, det_gpu = _load(res, "detectors_cpu.json"), _load(res, "detectors_cuda.json")
     sched = " ".join(f"{k}={v}" for k, v in schedule().items() if k not in ("workers", "plots"))
     return {
@@ -109,8 +108,8 @@ def section_values(repo: Path = REPO) -> dict[str, str]:
         "dense_schedule": " ".join(
             f"{k}={v}" for k, v in schedule("shapes-dense").items() if k not in ("workers", "plots")
         ),
-        "dense_variant_table": _trained_variant_table(load_runs(res / "shapes-dense_runs")),
-        "dense_class_table": per_class_table(load_runs(res / "shapes-dense_runs"), VARIANT_MODELS),
+        "dense_variant_table": variant_table(dense, _trained(dense)) if dense else "No runs recorded yet.",
+        "dense_class_table": per_class_table(dense, VARIANT_MODELS),
         "conclusions": (bench / "conclusions.md").read_text().strip(),
     }
 
@@ -134,8 +133,9 @@ def write_plots(repo: Path = REPO) -> None:
     plot_curves(runs, VARIANT_MODELS, bench / "variant_curves.png", "issue 15's block variants (shapes)")
     dense = load_runs(bench / "results" / "shapes-dense_runs")
     if dense:
-        plot_curves(dense, [m for m in VARIANT_MODELS if m in {r["model"] for r in dense}],
-                    bench / "dense_variant_curves.png", "issue 15's block variants (shapes-dense)")  # fmt: skip
+        plot_curves(
+            dense, _trained(dense), bench / "dense_variant_curves.png", "issue 15's block variants (shapes-dense)"
+        )
     for tag in ("cpu", "cuda"):
         det = bench / "results" / f"detectors_{tag}.json"
         if det.is_file():
