@@ -44,9 +44,9 @@ def _check_predictions(preds: list, gt: dict, gt_name: str) -> None:
 
 
 def evaluate_coco(
-    ground_truth: str | Path, predictions: str | Path | Sequence[dict], per_class: bool = False
+    ground_truth: str | Path | dict, predictions: str | Path | Sequence[dict], per_class: bool = False
 ) -> dict[str, float]:
-    """COCOeval ('bbox') of ``predictions`` against ``ground_truth`` (a COCO instances JSON).
+    """COCOeval ('bbox') of ``predictions`` against ``ground_truth`` (a COCO instances JSON, or its dict).
 
     Predictions are a list (or JSON file) of {image_id, category_id, bbox [x, y, w, h] in
     pixels, score}. An image or category id that the ground truth does not have is an error
@@ -59,11 +59,11 @@ def evaluate_coco(
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
-    gt = read_json(ground_truth, "ground-truth file")
+    gt = ground_truth if isinstance(ground_truth, dict) else read_json(ground_truth, "ground-truth file")
     preds = (
         list(predictions) if not isinstance(predictions, (str, Path)) else read_json(predictions, "predictions file")
     )
-    _check_predictions(preds, gt, str(ground_truth))
+    _check_predictions(preds, gt, "(given as a dict)" if isinstance(ground_truth, dict) else str(ground_truth))
     if not preds:
         stats = dict.fromkeys(STAT_NAMES, 0.0)
         if per_class:
