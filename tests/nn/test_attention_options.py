@@ -123,6 +123,10 @@ def test_every_ablation_yaml_builds_and_runs():
             "yolo-lat-p34": len(attn) == 5,
             "yolo-lat-p5": len(attn) == len(plain_heads) - 2,  # the two neck merges are C3k2 again
             "yolo-lat-p5-softmax": len(attn) == len(plain_heads) - 2 and all(a.kernel == "softmax" for a in attn),
+            # ELA at P5 and the P3 merge; the P4 merge (row 13) is C3k2 again
+            "yolo-lat-p3": len(attn) == len(plain_heads) - 1
+            and type(model.model[13]).__name__ == "C3k2"
+            and type(model.model[16]).__name__ == "ELABlock",
             "yolo-lat-heads": [a.num_heads for a in attn] == [2 * h for h in plain_heads],
             # routed experts within 1 % of the dense baseline's parameters (YOLO11n's budget)
             "yolo-lat-moe-eq": any(type(m).__name__ == "MoEFFN" for m in model.modules())

@@ -34,7 +34,7 @@ __all__ = ["ABLATION_MODELS", "ACCURACY_MODELS", "HOST_MODELS", "RUNS_DIR", "VAR
 ACCURACY_MODELS = list(SMALL_MODELS)
 ABLATION_MODELS = ["yolo-lat-n", *PAPER_OPTION_MODELS]
 # issue 15: the block variants, each against yolo-lat-n, its softmax twin and YOLO11n/12n (same schedule)
-VARIANTS = ("keys", "heads", "tau", "gate", "pe7", "p34", "p5", "p5-softmax", "sum", "sub", "dense", "moe-eq")
+VARIANTS = ("keys", "heads", "tau", "gate", "pe7", "p34", "p5", "p5-softmax", "p3", "sum", "sub", "dense", "moe-eq")
 VARIANT_MODELS = ["yolo-lat-n", "yolo-lat-softmax-n", "yolo-lat-moe-n", *(f"ablations/yolo-lat-{v}-n" for v in VARIANTS),
                   "yolo11n", "yolo12n"]  # fmt: skip
 # issue 15, parity with the host: YOLO11n trained by `yolo-lat train` and by plain Ultralytics (`yolo train`)
