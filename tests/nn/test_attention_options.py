@@ -4,6 +4,7 @@ import pickle
 
 import pytest
 import torch
+import yaml
 
 from yolo_lat.ela import get_kernel
 from yolo_lat.ela.quadratic import quadratic_attention
@@ -105,8 +106,13 @@ def test_every_ablation_yaml_builds_and_runs():
     base = YOLOLATDetectionModel(load_model_yaml("yolo-lat-n.yaml"), nc=6, verbose=False)
     plain = sum(p.numel() for p in base.parameters())
     plain_heads = [m.num_heads for m in base.modules() if isinstance(m, ELAttention)]
+    tiny = YOLOLATDetectionModel(load_model_yaml("yolo-lat-t.yaml"), nc=6, verbose=False)
+    tiny_heads = [m.num_heads for m in tiny.modules() if isinstance(m, ELAttention)]
     for f in files:
-        model = YOLOLATDetectionModel(load_model_yaml(f"ablations/{f.stem}-n.yaml"), nc=6, verbose=False).eval()
+        # a file that fixes its own scale (yolo-lat-p5-t, like yolo-lat-t.yaml) is built under its own name
+        fixed = "scale" in (yaml.safe_load(f.read_text()) or {})
+        name = f"ablations/{f.stem}.yaml" if fixed else f"ablations/{f.stem}-n.yaml"
+        model = YOLOLATDetectionModel(load_model_yaml(name), nc=6, verbose=False).eval()
         with torch.no_grad():
             out = model(torch.zeros(1, 3, 64, 64))
         assert out[0].shape[:2] == (1, 4 + 6), f.name
@@ -127,6 +133,11 @@ def test_every_ablation_yaml_builds_and_runs():
             "yolo-lat-p3": len(attn) == len(plain_heads) - 1
             and type(model.model[13]).__name__ == "C3k2"
             and type(model.model[16]).__name__ == "ELABlock",
+            # the tiny model's width and DFL-free head on the P5-only layout
+            "yolo-lat-p5-t": len(attn) == len(tiny_heads) - 2
+            and model.model[-1].reg_max == 1
+            and type(model.model[13]).__name__ == "C3k2"
+            and params < 0.35e6,
             "yolo-lat-heads": [a.num_heads for a in attn] == [2 * h for h in plain_heads],
             # routed experts within 1 % of the dense baseline's parameters (YOLO11n's budget)
             "yolo-lat-moe-eq": any(type(m).__name__ == "MoEFFN" for m in model.modules())

@@ -26,7 +26,7 @@ from yolo_lat.data.registry import dataset_train_defaults
 
 from . import RESULTS
 
-__all__ = ["ABLATION_MODELS", "ACCURACY_MODELS", "HOST_MODELS", "RUNS_DIR", "VARIANT_MODELS", "coco_json_views", "runs_dir", "load_runs", "mean_ap", "run_campaign", "run_one", "runs_by_model",
+__all__ = ["ABLATION_MODELS", "ACCURACY_MODELS", "HOST_MODELS", "RUNS_DIR", "TINY_VARIANT_MODELS", "VARIANT_MODELS", "coco_json_views", "runs_dir", "load_runs", "mean_ap", "run_campaign", "run_one", "runs_by_model",
            "schedule"]  # fmt: skip
 
 # the equal-budget comparison and the paper-options ablation share the runs: a (model, seed)
@@ -37,6 +37,8 @@ ABLATION_MODELS = ["yolo-lat-n", *PAPER_OPTION_MODELS]
 VARIANTS = ("keys", "heads", "tau", "gate", "pe7", "p34", "p5", "p5-softmax", "p3", "sum", "sub", "dense", "moe-eq")
 VARIANT_MODELS = ["yolo-lat-n", "yolo-lat-softmax-n", "yolo-lat-moe-n", *(f"ablations/yolo-lat-{v}-n" for v in VARIANTS),
                   "yolo11n", "yolo12n"]  # fmt: skip
+# issue 15 at the tiny size: yolo-lat-t and its P5-only layout against YOLO26n (the paper's comparison)
+TINY_VARIANT_MODELS = ["yolo-lat-t", "ablations/yolo-lat-p5-t", "yolo26n"]
 # issue 15, parity with the host: YOLO11n trained by `yolo-lat train` and by plain Ultralytics (`yolo train`)
 HOST_MODELS = ["yolo11n", "yolo11n@ultralytics"]
 RUNS_DIR = RESULTS / "shapes_runs"

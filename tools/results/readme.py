@@ -12,7 +12,7 @@ from string import Template
 from yolo_lat.bench.tables import detector_latency_table
 
 from . import REPO
-from .campaign import ABLATION_MODELS, ACCURACY_MODELS, VARIANT_MODELS, load_runs, schedule
+from .campaign import ABLATION_MODELS, ACCURACY_MODELS, TINY_VARIANT_MODELS, VARIANT_MODELS, load_runs, schedule
 from .plots import plot_curves, plot_map_vs_latency
 from .tables import (  # fmt: skip
     ablation_table,
@@ -105,6 +105,7 @@ def section_values(repo: Path = REPO) -> dict[str, str]:
         "paper_claim_table": paper_claim_rows(runs, det_cpu, det_gpu=det_gpu),
         "ablation_table": ablation_table(runs, ABLATION_MODELS, det_cpu),
         "variant_table": variant_table(runs, VARIANT_MODELS),
+        "tiny_variant_table": variant_table(runs, TINY_VARIANT_MODELS, baseline="yolo-lat-t", reference="yolo26n"),
         "dense_schedule": " ".join(
             f"{k}={v}" for k, v in schedule("shapes-dense").items() if k not in ("workers", "plots")
         ),
