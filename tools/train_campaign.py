@@ -6,6 +6,7 @@
     python tools/train_campaign.py accuracy --seeds 0 1 --models yolo-lat-n yolo11n
     python tools/train_campaign.py variants --data shapes-dense --seeds 0 1 2   # issue 15's block variants
     python tools/train_campaign.py variants --models ablations/yolo-lat-tau-n yolo11n --epochs-factor 4
+    python tools/train_campaign.py tiny --seeds 0 1 2   # yolo-lat-t and its P5-only layout vs YOLO26n
     python tools/train_campaign.py host --seeds 0 1 2   # YOLO11n: yolo-lat train vs plain `yolo train`
     python tools/train_campaign.py host --coco-json --seeds 0 1 2   # the same from the dataset's COCO JSON files
 
@@ -28,6 +29,7 @@ def main(argv=None) -> int:
         ABLATION_MODELS,
         ACCURACY_MODELS,
         HOST_MODELS,
+        TINY_VARIANT_MODELS,
         VARIANT_MODELS,
         coco_json_views,
         run_campaign,
@@ -35,7 +37,8 @@ def main(argv=None) -> int:
         schedule,
     )
 
-    lists = {"accuracy": ACCURACY_MODELS, "ablation": ABLATION_MODELS, "variants": VARIANT_MODELS, "host": HOST_MODELS}
+    lists = {"accuracy": ACCURACY_MODELS, "ablation": ABLATION_MODELS, "variants": VARIANT_MODELS,
+             "tiny": TINY_VARIANT_MODELS, "host": HOST_MODELS}  # fmt: skip
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("campaign", choices=list(lists))
