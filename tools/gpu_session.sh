@@ -13,7 +13,7 @@
 #              (its tests with CUDA tensors first: tests/engine/test_gpu_pipeline.py)
 #   campaign   issue 15's accuracy campaign (tools/train_campaign.py $CAMPAIGN_ARGS, default the block
 #              variants on shapes, 3 seeds)                                   -> benchmarks/results/<data>_cuda_runs/
-#              (CAMPAIGN_ARGS="tiny --seeds 0 1 2": yolo-lat-t and its P5-only layout against YOLO26n)
+#              (CAMPAIGN_ARGS="tiny --seeds 0 1 2": yolo-lat-t and the first tiny layout against YOLO26n)
 #   host       issue 15's parity with the host on the GPU, where the gap was seen: YOLO11n by yolo-lat
 #              train vs plain yolo train, 3 seeds, from YOLO files and from COCO JSON
 #                                                   -> benchmarks/results/host_shapes[_coco]_cuda_runs/

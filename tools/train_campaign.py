@@ -2,11 +2,11 @@
 """Train and evaluate models at equal budget on shapes, one JSON record per (model, seed).
 
     python tools/train_campaign.py accuracy      # yolo-lat-n/-t, softmax twin, YOLO11n, YOLO12n, YOLO26n
-    python tools/train_campaign.py ablation      # yolo-lat-n vs +Hyper-Link, +Memory Lobe, +MoE (both variants)
+    python tools/train_campaign.py ablation      # first layout vs +Hyper-Link, +Memory Lobe, +MoE (both)
     python tools/train_campaign.py accuracy --seeds 0 1 --models yolo-lat-n yolo11n
     python tools/train_campaign.py variants --data shapes-dense --seeds 0 1 2   # issue 15's block variants
     python tools/train_campaign.py variants --models ablations/yolo-lat-tau-n yolo11n --epochs-factor 4
-    python tools/train_campaign.py tiny --seeds 0 1 2   # yolo-lat-t and its P5-only layout vs YOLO26n
+    python tools/train_campaign.py tiny --seeds 0 1 2   # yolo-lat-t and the first tiny layout vs YOLO26n
     python tools/train_campaign.py host --seeds 0 1 2   # YOLO11n: yolo-lat train vs plain `yolo train`
     python tools/train_campaign.py host --coco-json --seeds 0 1 2   # the same from the dataset's COCO JSON files
 

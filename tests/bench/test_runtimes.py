@@ -41,14 +41,14 @@ def test_cpu_plan_measures_openvino_for_the_small_models_only():
     assert plan.skip("yolo-lat-n", "openvino", 1, 640) is None
     assert "n/t-size models" in plan.skip("yolo-lat-l", "openvino_int8", 1, 640)
     # a model the user names from its own YAML is measured as asked
-    assert plan.skip("ablations/yolo-lat-p5-n", "onnxruntime", 1, 640) is None
-    assert plan.skip("ablations/yolo-lat-p5-n", "openvino", 1, 640) is None
+    assert plan.skip("ablations/yolo-lat-neck-n", "onnxruntime", 1, 640) is None
+    assert plan.skip("ablations/yolo-lat-neck-n", "openvino", 1, 640) is None
 
 
 def test_a_model_named_by_its_yaml_path_is_measured_on_every_runtime(tmp_path):
     """A name with a folder in it (ablations/...): the exported files must still land (ONNX Runtime once
     failed on it with 'No such file or directory')."""
-    plan = Plan(models=["ablations/yolo-lat-p5-n"], imgszs=(64,), batches=(1,), backends=("onnxruntime", "openvino"),
+    plan = Plan(models=["ablations/yolo-lat-neck-n"], imgszs=(64,), batches=(1,), backends=("onnxruntime", "openvino"),
                 min_runs=2, max_runs=2, budget_s=0.0, warmup=1)  # fmt: skip
     report = measure(plan, tmp_path / "d.json", log=lambda s: None)
     assert not report["skipped"], report["skipped"]

@@ -56,3 +56,16 @@ def test_only_bare_names_fall_back(given, tmp_path, monkeypatch):
         resolve_weights(given)
     assert resolve_weights("yolo-lat-n.pt") == str(REPO / "weights" / "yolo-lat-n.pt")
     assert resolve_weights("yolo-lat-n") == str(REPO / "weights" / "yolo-lat-n.pt")
+
+
+@pytest.mark.parametrize("name", ["yolo-lat-n.pt", "yolo-lat-t.pt"])
+def test_shipped_weights_have_the_default_layout(name):
+    """The shipped files are today's yolo-lat-n/t (ELA at P5 only), not an older layout: the same
+    modules and tensor shapes as the YAML built fresh with the checkpoint's classes."""
+    from yolo_lat.nn import YOLOLATDetectionModel
+
+    shipped = YOLOLAT(name).model
+    fresh = YOLOLATDetectionModel(name.replace(".pt", ".yaml"), nc=len(shipped.names), verbose=False)
+    assert [type(m).__name__ for m in shipped.model] == [type(m).__name__ for m in fresh.model]
+    want = {k: v.shape for k, v in fresh.state_dict().items()}
+    assert {k: v.shape for k, v in shipped.state_dict().items()} == want

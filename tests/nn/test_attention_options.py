@@ -96,20 +96,42 @@ def test_explain_captures_the_tempered_queries_and_keys():
     assert torch.allclose(seen["attn"].q, q * tau) and torch.allclose(seen["attn"].k, k * tau)
 
 
+def _kinds(model, rows=(10, 13, 16)) -> list[str]:
+    return [type(model.model[i]).__name__ for i in rows]
+
+
+def test_the_default_layout_has_ela_at_p5_only():
+    """yolo-lat.yaml (and yolo-lat-t, the softmax twin): ELA at P5 (row 10), YOLO11's C3k2 at the P4 and
+    P3 neck merges (rows 13 and 16); the first layout, with ELA at those merges too, is ablations/yolo-lat-neck."""
+    from yolo_lat.nn import YOLOLATDetectionModel, load_model_yaml
+
+    def build(name):
+        return YOLOLATDetectionModel(load_model_yaml(name), nc=80, verbose=False)
+
+    n, t, sm, neck = (build(f) for f in ("yolo-lat-n.yaml", "yolo-lat-t.yaml", "yolo-lat-softmax-n.yaml", "ablations/yolo-lat-neck-n.yaml"))  # fmt: skip
+    assert _kinds(n) == _kinds(t) == _kinds(sm) == ["ELABlock", "C3k2", "C3k2"]
+    assert _kinds(neck) == ["ELABlock", "ELABlock", "ELABlock"]
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(n) == count(sm) < 2_624_080  # YOLO11n's parameters at nc=80
+    assert all(a.kernel == "softmax" for a in sm.modules() if isinstance(a, ELAttention))
+    assert t.model[-1].reg_max == 1 and count(t) < 0.35e6
+
+
 def test_every_ablation_yaml_builds_and_runs():
-    """cfg/models/ablations: each variant builds at scale n from its ``base:`` and says what it changes."""
+    """cfg/models/ablations: each variant builds at scale n from its ``base:`` and says what it changes.
+    The variants are defined on the first layout, ablations/yolo-lat-neck.yaml, where they were measured."""
     from yolo_lat.nn import YOLOLATDetectionModel, load_model_yaml
     from yolo_lat.paths import CFG_DIRS
 
     files = sorted(p for d in CFG_DIRS for p in (d / "ablations").glob("*.yaml"))
     assert len(files) >= 9
-    base = YOLOLATDetectionModel(load_model_yaml("yolo-lat-n.yaml"), nc=6, verbose=False)
+    base = YOLOLATDetectionModel(load_model_yaml("ablations/yolo-lat-neck-n.yaml"), nc=6, verbose=False)
     plain = sum(p.numel() for p in base.parameters())
     plain_heads = [m.num_heads for m in base.modules() if isinstance(m, ELAttention)]
-    tiny = YOLOLATDetectionModel(load_model_yaml("yolo-lat-t.yaml"), nc=6, verbose=False)
-    tiny_heads = [m.num_heads for m in tiny.modules() if isinstance(m, ELAttention)]
+    default_heads = [m.num_heads for m in load_default_attention("yolo-lat-n.yaml")]
+    assert len(default_heads) == len(plain_heads) - 2
     for f in files:
-        # a file that fixes its own scale (yolo-lat-p5-t, like yolo-lat-t.yaml) is built under its own name
+        # a file that fixes its own scale (yolo-lat-neck-t, like yolo-lat-t.yaml) is built under its own name
         fixed = "scale" in (yaml.safe_load(f.read_text()) or {})
         name = f"ablations/{f.stem}.yaml" if fixed else f"ablations/{f.stem}-n.yaml"
         model = YOLOLATDetectionModel(load_model_yaml(name), nc=6, verbose=False).eval()
@@ -119,7 +141,18 @@ def test_every_ablation_yaml_builds_and_runs():
         attn = [m for m in model.modules() if isinstance(m, ELAttention)]
         assert attn, f.name
         params = sum(p.numel() for p in model.parameters())
+        moe = any(type(m).__name__ == "MoEFFN" for m in model.modules())
+        neck = _kinds(model) == ["ELABlock", "ELABlock", "ELABlock"]
         changed = {
+            "yolo-lat-neck": neck and params == plain,
+            "yolo-lat-neck-softmax": neck and params == plain and all(a.kernel == "softmax" for a in attn),
+            # the first tiny layout: ELA in the neck too, the tiny width and the DFL-free head
+            "yolo-lat-neck-t": neck and model.model[-1].reg_max == 1 and params < 0.35e6,
+            # the paper's options on the first layout
+            "yolo-lat-neck-moe": neck and moe and params > plain,
+            "yolo-lat-neck-moe-inside": neck and moe and params > plain,
+            "yolo-lat-neck-hyperlink": neck and params != plain,
+            "yolo-lat-neck-lobe": neck and params > plain,
             "yolo-lat-tau": all(a.log_tau is not None for a in attn),
             "yolo-lat-gate": all(a.gate is not None for a in attn),
             "yolo-lat-pe7": all(a.pe.conv.kernel_size == (7, 7) for a in attn),
@@ -127,21 +160,19 @@ def test_every_ablation_yaml_builds_and_runs():
             "yolo-lat-sum": all(a.kernel == "sum_sqeuclid" for a in attn),
             "yolo-lat-sub": all(a.kernel == "sub_sqeuclid" for a in attn),
             "yolo-lat-p34": len(attn) == 5,
-            "yolo-lat-p5": len(attn) == len(plain_heads) - 2,  # the two neck merges are C3k2 again
-            "yolo-lat-p5-softmax": len(attn) == len(plain_heads) - 2 and all(a.kernel == "softmax" for a in attn),
             # ELA at P5 and the P3 merge; the P4 merge (row 13) is C3k2 again
-            "yolo-lat-p3": len(attn) == len(plain_heads) - 1
-            and type(model.model[13]).__name__ == "C3k2"
-            and type(model.model[16]).__name__ == "ELABlock",
-            # the tiny model's width and DFL-free head on the P5-only layout
-            "yolo-lat-p5-t": len(attn) == len(tiny_heads) - 2
-            and model.model[-1].reg_max == 1
-            and type(model.model[13]).__name__ == "C3k2"
-            and params < 0.35e6,
+            "yolo-lat-p3": len(attn) == len(plain_heads) - 1 and _kinds(model) == ["ELABlock", "C3k2", "ELABlock"],
             "yolo-lat-heads": [a.num_heads for a in attn] == [2 * h for h in plain_heads],
             # routed experts within 1 % of the dense baseline's parameters (YOLO11n's budget)
-            "yolo-lat-moe-eq": any(type(m).__name__ == "MoEFFN" for m in model.modules())
-            and params != plain
-            and abs(params - plain) < 0.01 * plain,
+            "yolo-lat-moe-eq": moe and params != plain and abs(params - plain) < 0.01 * plain,
         }.get(f.stem, params != plain)
         assert changed, f.name
+        if f.stem != "yolo-lat-p3":  # the other variants keep the first layout's neck
+            assert neck, f.name
+
+
+def load_default_attention(name: str) -> list:
+    from yolo_lat.nn import YOLOLATDetectionModel, load_model_yaml
+
+    model = YOLOLATDetectionModel(load_model_yaml(name), nc=6, verbose=False)
+    return [m for m in model.modules() if isinstance(m, ELAttention)]

@@ -132,9 +132,12 @@ def test_memory_lobe_plugs_in_and_out():
 
 
 def test_memory_lobe_in_a_detector():
-    model = YOLOLATDetectionModel("yolo-lat-t.yaml", nc=6, verbose=False)
-    assert add_memory_lobes(model) == 3 and remove_memory_lobes(model) == 3
-    assert sum(isinstance(m, MemoryLobe) for m in YOLOLATDetectionModel("yolo-lat-lobe-n.yaml").modules()) == 3
+    """One lobe per ELA layer: yolo-lat has one (at P5), the first layout three (P5 and the P4/P3 merges)."""
+    for name, layers in (("yolo-lat-t.yaml", 1), ("ablations/yolo-lat-neck-t.yaml", 3)):
+        model = YOLOLATDetectionModel(name, nc=6, verbose=False)
+        assert add_memory_lobes(model) == layers and remove_memory_lobes(model) == layers, name
+    for name, layers in (("yolo-lat-lobe-n.yaml", 1), ("ablations/yolo-lat-neck-lobe-n.yaml", 3)):
+        assert sum(isinstance(m, MemoryLobe) for m in YOLOLATDetectionModel(name).modules()) == layers, name
 
 
 @pytest.mark.parametrize("name", list(OPTIONS))

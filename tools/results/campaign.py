@@ -26,19 +26,24 @@ from yolo_lat.data.registry import dataset_train_defaults
 
 from . import RESULTS
 
-__all__ = ["ABLATION_MODELS", "ACCURACY_MODELS", "HOST_MODELS", "RUNS_DIR", "TINY_VARIANT_MODELS", "VARIANT_MODELS", "coco_json_views", "runs_dir", "load_runs", "mean_ap", "run_campaign", "run_one", "runs_by_model",
+__all__ = ["ABLATION_MODELS", "ACCURACY_MODELS", "HOST_MODELS", "NECK", "RUNS_DIR", "TINY_NECK", "TINY_VARIANT_MODELS", "VARIANT_MODELS", "coco_json_views", "runs_dir", "load_runs", "mean_ap", "run_campaign", "run_one", "runs_by_model",
            "schedule"]  # fmt: skip
 
 # the equal-budget comparison and the paper-options ablation share the runs: a (model, seed)
 # trained once serves both
 ACCURACY_MODELS = list(SMALL_MODELS)
-ABLATION_MODELS = ["yolo-lat-n", *PAPER_OPTION_MODELS]
-# issue 15: the block variants, each against yolo-lat-n, its softmax twin and YOLO11n/12n (same schedule)
-VARIANTS = ("keys", "heads", "tau", "gate", "pe7", "p34", "p5", "p5-softmax", "p3", "sum", "sub", "dense", "moe-eq")
-VARIANT_MODELS = ["yolo-lat-n", "yolo-lat-softmax-n", "yolo-lat-moe-n", *(f"ablations/yolo-lat-{v}-n" for v in VARIANTS),
-                  "yolo11n", "yolo12n"]  # fmt: skip
-# issue 15 at the tiny size: yolo-lat-t and its P5-only layout against YOLO26n (the paper's comparison)
-TINY_VARIANT_MODELS = ["yolo-lat-t", "ablations/yolo-lat-p5-t", "yolo26n"]
+# the paper's options, measured on YOLO-LAT's first layout (ELA also at the P4/P3 neck merges), against it
+NECK = "ablations/yolo-lat-neck-n"  # the first layout: the baseline of the ablation programme
+ABLATION_MODELS = [NECK, *(f"ablations/yolo-lat-neck-{m.removeprefix('yolo-lat-')}" for m in PAPER_OPTION_MODELS)]
+# issue 15: the block variants of the first layout, each against it, its softmax twin, the P5-only layout
+# that became the default (yolo-lat-n) and its softmax twin, and YOLO11n/12n (same schedule)
+VARIANTS = ("keys", "heads", "tau", "gate", "pe7", "p34", "p3", "sum", "sub", "dense", "moe-eq")
+VARIANT_MODELS = [NECK, "ablations/yolo-lat-neck-softmax-n", "ablations/yolo-lat-neck-moe-n",
+                  *(f"ablations/yolo-lat-{v}-n" for v in VARIANTS), "yolo-lat-n", "yolo-lat-softmax-n", "yolo11n",
+                  "yolo12n"]  # fmt: skip
+# issue 15 at the tiny size: yolo-lat-t (P5-only) and the first tiny layout against YOLO26n (the paper's comparison)
+TINY_NECK = "ablations/yolo-lat-neck-t"
+TINY_VARIANT_MODELS = [TINY_NECK, "yolo-lat-t", "yolo26n"]
 # issue 15, parity with the host: YOLO11n trained by `yolo-lat train` and by plain Ultralytics (`yolo train`)
 HOST_MODELS = ["yolo11n", "yolo11n@ultralytics"]
 RUNS_DIR = RESULTS / "shapes_runs"

@@ -12,7 +12,16 @@ from string import Template
 from yolo_lat.bench.tables import detector_latency_table
 
 from . import REPO
-from .campaign import ABLATION_MODELS, ACCURACY_MODELS, TINY_VARIANT_MODELS, VARIANT_MODELS, load_runs, schedule
+from .campaign import (  # fmt: skip
+    ABLATION_MODELS,
+    ACCURACY_MODELS,
+    NECK,
+    TINY_NECK,
+    TINY_VARIANT_MODELS,
+    VARIANT_MODELS,
+    load_runs,
+    schedule,
+)
 from .plots import plot_curves, plot_map_vs_latency
 from .tables import (  # fmt: skip
     ablation_table,
@@ -48,6 +57,7 @@ def _measurement_values(res: Path) -> dict[str, str]:
     """Placeholders filled from one results file each: the main job, attention, detectors, GPU runs."""
     main, tests, train = _load(res, "main_job_cpu.json"), _load(res, "gpu_tests.json"), _load(res, "train_throughput_cuda.json")  # fmt: skip
     det_cpu, det_gpu = _load(res, "detectors_cpu.json"), _load(res, "detectors_cuda.json")
+    neck_cpu = _load(res, "detectors_cpu_neck.json")
     gpu_models = sorted({r["model"] for r in det_gpu["latency"]}, key=list(det_gpu["models"]).index)  # measured
     values = {
         "main_command": main["command"],
@@ -57,11 +67,13 @@ def _measurement_values(res: Path) -> dict[str, str]:
         "main_map50": f"{main['metrics']['mAP50(B)']:.3f}",
         "detectors_cpu_device": _device(det_cpu),
         "detectors_cpu_table": detector_latency_table(det_cpu),
+        "detectors_cpu_neck_device": _device(neck_cpu),
+        "detectors_cpu_neck_table": detector_latency_table(neck_cpu),
         "detectors_cuda_device": _device(det_gpu),
         "detectors_cuda_models": ", ".join(gpu_models),
         "detectors_cuda_b1": detector_latency_table(det_gpu, "cuda_graph_fp16", 1),
         "detectors_cuda_b16": detector_latency_table(det_gpu, "cuda_graph_fp16", 16),
-        "gpu_goal_table": gpu_goal_rows(det_gpu),
+        "gpu_goal_table": gpu_goal_rows(det_gpu, ours=NECK),  # the GPU run predates the P5-only default
         "gpu_tests_device": _device(tests),
         "gpu_tests_suite": tests["suite"],
         **{f"gpu_tests_{k}": str(tests["counts"][k]) for k in ("passed", "failed", "skipped")},
@@ -91,26 +103,42 @@ def _trained(runs: list[dict]) -> list[str]:
     return [m for m in VARIANT_MODELS if m in trained]
 
 
+def _longer_table(res: Path) -> str:
+    """The longer budget (4x the epochs on shapes), CPU and GPU records in one table each, paired by seed."""
+    out = []
+    for tag, where in (("shapes_x4", "CPU"), ("shapes_x4_cuda", "GPU")):
+        runs = load_runs(res / f"{tag}_runs") if (res / f"{tag}_runs").is_dir() else []
+        if runs:
+            models = [m for m in VARIANT_MODELS if m in {r["model"] for r in runs}]
+            out.append(f"Trained on the {where} (`results/{tag}_runs/`):\n\n" + variant_table(runs, models))
+    return "\n\n".join(out) or "No runs recorded yet."
+
+
 def section_values(repo: Path = REPO) -> dict[str, str]:
     """Every ``${name}`` of the template, computed from ``repo``'s benchmarks/."""
     bench = repo / "benchmarks"
     res = bench / "results"
     runs, dense = load_runs(res / "shapes_runs"), load_runs(res / "shapes-dense_runs")
     det_cpu, det_gpu = _load(res, "detectors_cpu.json"), _load(res, "detectors_cuda.json")
+    neck_cpu = _load(res, "detectors_cpu_neck.json")
     sched = " ".join(f"{k}={v}" for k, v in schedule().items() if k not in ("workers", "plots"))
     return {
         **_measurement_values(res),
         "schedule": sched,
         "accuracy_table": accuracy_table(runs, ACCURACY_MODELS, det_cpu),
         "paper_claim_table": paper_claim_rows(runs, det_cpu, det_gpu=det_gpu),
-        "ablation_table": ablation_table(runs, ABLATION_MODELS, det_cpu),
-        "variant_table": variant_table(runs, VARIANT_MODELS),
-        "tiny_variant_table": variant_table(runs, TINY_VARIANT_MODELS, baseline="yolo-lat-t", reference="yolo26n"),
+        "paper_claim_neck_table": paper_claim_rows(runs, neck_cpu, ours=TINY_NECK, det_gpu=det_gpu),
+        "ablation_table": ablation_table(runs, ABLATION_MODELS, neck_cpu),
+        "variant_table": variant_table(runs, VARIANT_MODELS, baseline=NECK),
+        "tiny_variant_table": variant_table(runs, TINY_VARIANT_MODELS, baseline=TINY_NECK, reference="yolo26n"),
         "dense_schedule": " ".join(
             f"{k}={v}" for k, v in schedule("shapes-dense").items() if k not in ("workers", "plots")
         ),
-        "dense_variant_table": variant_table(dense, _trained(dense)) if dense else "No runs recorded yet.",
+        "dense_variant_table": (
+            variant_table(dense, _trained(dense), baseline=NECK) if dense else "No runs recorded yet."
+        ),
         "dense_class_table": per_class_table(dense, VARIANT_MODELS),
+        "longer_table": _longer_table(res),
         "conclusions": (bench / "conclusions.md").read_text().strip(),
     }
 
@@ -130,17 +158,24 @@ def write_plots(repo: Path = REPO) -> None:
     if not runs:
         return
     plot_curves(runs, ACCURACY_MODELS, bench / "accuracy_curves.png", "equal-budget comparison on shapes")
-    plot_curves(runs, ABLATION_MODELS, bench / "ablation_curves.png", "ELA paper options on yolo-lat-n (shapes)")
+    plot_curves(runs, ABLATION_MODELS, bench / "ablation_curves.png", "ELA paper options on the first layout (shapes)")
     plot_curves(runs, VARIANT_MODELS, bench / "variant_curves.png", "issue 15's block variants (shapes)")
     dense = load_runs(bench / "results" / "shapes-dense_runs")
     if dense:
         plot_curves(
             dense, _trained(dense), bench / "dense_variant_curves.png", "issue 15's block variants (shapes-dense)"
         )
-    for tag in ("cpu", "cuda"):
+    # the GPU run and the earlier CPU sweep measured the first layout (ablations/yolo-lat-neck-*)
+    neck = [
+        NECK,
+        TINY_NECK,
+        "ablations/yolo-lat-neck-softmax-n",
+        *(m for m in ACCURACY_MODELS if m.startswith("yolo1")),
+    ]
+    for tag, models in (("cpu", ACCURACY_MODELS), ("cpu_neck", neck), ("cuda", neck)):
         det = bench / "results" / f"detectors_{tag}.json"
         if det.is_file():
-            plot_map_vs_latency(runs, json.loads(det.read_text()), ACCURACY_MODELS, bench / f"map_vs_latency_{tag}.png")
+            plot_map_vs_latency(runs, json.loads(det.read_text()), models, bench / f"map_vs_latency_{tag}.png")
 
 
 def _replace_section(text: str, section: str) -> str:

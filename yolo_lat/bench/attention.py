@@ -83,8 +83,9 @@ def gpu_cases() -> list[Case]:
 
 
 def detector_cases(dtype: str = "bfloat16") -> list[Case]:
-    """The attention of yolo-lat's ELA layers at 640 (P5 / P4 / P3: L = 400 / 1,600 / 6,400),
-    batch 1 and 16, in the layer's channel-first layout."""
+    """The attention of the ELA layers at 640 (P5 / P4 / P3: L = 400 / 1,600 / 6,400; yolo-lat has the
+    P5 one, the first layout ablations/yolo-lat-neck all three), batch 1 and 16, in the layer's
+    channel-first layout."""
     shapes = [(4, 400, 64), (8, 1600, 32), (8, 6400, 32)]
     return [Case(b, h, n, d, dtype, "BHDL") for b in (1, 16) for h, n, d in shapes]
 

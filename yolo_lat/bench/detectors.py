@@ -150,7 +150,7 @@ def _cuda_graph_forward(model, device: torch.device, batch: int, imgsz: int) -> 
 
 
 def _stem(name: str) -> str:
-    """A file name for a model named by a YAML path (``ablations/yolo-lat-p5-n``): no folders."""
+    """A file name for a model named by a YAML path (``ablations/yolo-lat-neck-n``): no folders."""
     return name.replace("/", "_").replace("\\", "_")
 
 

@@ -2,7 +2,8 @@
 
 Because an ELA kernel factors as κ(q, k) = φ(q)·ψ(k) (ELA paper, arXiv 2605.18848), the exact
 attention row of one query position costs O(L): a user can see, for a chosen pixel, exactly where
-each head looks across the whole image, at every ELA layer, global attention at stride 8 included.
+each head looks across the whole image, at every ELA layer (at stride 8 too, in a model with ELA
+there such as ablations/yolo-lat-neck).
 
 - ``rows``: the exact rows (any kernel, the softmax twin too) and their dilution statistics;
 - ``features``: the geometric reading of a kernel, each row as a query-weighted mix of key maps;
