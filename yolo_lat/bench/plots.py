@@ -29,19 +29,24 @@ def save_figure(fig, path: str | Path) -> None:
 
 def plot_detector_latency(det: dict, path: str | Path, backend: str = "torch", batch: int = 1) -> None:
     """End-to-end latency vs imgsz, one line per model: YOLO-LAT solid, its softmax twin dotted,
-    Ultralytics dashed. The paper-option variants of yolo-lat-n are left out when other models were
-    measured (they would crowd the plot; the JSON and the table have them)."""
+    Ultralytics dashed. The paper-option variants (of yolo-lat-n, or of the first layout,
+    ablations/yolo-lat-neck-*) are left out when other models were measured (they would crowd the
+    plot; the JSON and the table have them)."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(8.5, 4.8))
     cmap = plt.get_cmap("tab20")
-    names = [n for n in det["models"] if n not in PAPER_OPTION_MODELS] or list(det["models"])
+    options = {
+        *PAPER_OPTION_MODELS,
+        *(f"ablations/{m.replace('yolo-lat-', 'yolo-lat-neck-', 1)}" for m in PAPER_OPTION_MODELS),
+    }
+    names = [n for n in det["models"] if n not in options] or list(det["models"])
     for i, name in enumerate(names):
         pts = sorted(
             (r["imgsz"], r["end_to_end"]["median_ms"])
             for r in det["latency"]
             if r["model"] == name and r["backend"] == backend and r["batch"] == batch
         )
-        ls = ":" if "softmax" in name else "-" if name.startswith("yolo-lat") else "--"
+        ls = ":" if "softmax" in name else "-" if "yolo-lat" in name else "--"
         if pts:
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=cmap(i % 20), ls=ls, label=name)
     ax.set_xlabel("image size")

@@ -3,7 +3,8 @@
 torch runs its CPU operators on an OpenMP team whose threads, at each of the many barriers of one
 forward pass, spin while they wait for the slowest. With as many threads as cores and one other
 CPU-bound process on the machine, one thread is always descheduled and the others spin through its
-time slice: on a 2-core machine, yolo-lat-n predict took 1640 ms per image with 2 threads (the former
+time slice: on a 2-core machine, yolo-lat-n predict (the first layout, now
+ablations/yolo-lat-neck-n) took 1640 ms per image with 2 threads (the former
 default) against 44 ms with ``YOLO_LAT_THREADS=1`` (tools/measure_threads.py,
 benchmarks/results/threads_cpu.json). Ultralytics' cpu_count − 1 threads leave a core unused on an
 idle machine; ``OMP_WAIT_POLICY=PASSIVE`` (threads sleep instead of spinning) avoided the collapse but

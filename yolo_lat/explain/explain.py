@@ -332,7 +332,7 @@ def run_explain(
         points: query points (x, y) in original-image pixels: (x, y), [(x, y), ...] or "x,y;x,y".
             Default: the centres of the top ``max_points`` detections, or a 3×3 grid if none.
         layers: ELA layer names as in ``model.named_modules()`` (a name, a prefix such as
-            ``model.16``, an index into the list of ELA layers, a list of these or a comma-separated
+            ``model.10``, an index into the list of ELA layers, a list of these or a comma-separated
             string); default all, Memory Lobes included.
         heads: head index or indices, default all heads of each layer.
         save_dir: where to write the PNGs and ``summary.json``; None writes nothing.

@@ -30,8 +30,8 @@ def _as_int(value: Any) -> Any:
 def select_layers(available: dict[str, nn.Module], layers: Any) -> dict[str, nn.Module]:
     """The chosen ELA layers, in model order.
 
-    ``layers``: None (all); a layer name; a prefix of names (``model.16`` selects the ELA layers
-    inside row 16); an index into the list of ELA layers; or a list / comma-separated string of these.
+    ``layers``: None (all); a layer name; a prefix of names (``model.10`` selects the ELA layers
+    inside row 10, yolo-lat's P5 block); an index into the list of ELA layers; or a list / comma-separated string of these.
     """
     names = list(available)
     if not names:
