@@ -128,7 +128,8 @@ def test_every_ablation_yaml_builds_and_runs():
     base = YOLOLATDetectionModel(load_model_yaml("ablations/yolo-lat-neck-n.yaml"), nc=6, verbose=False)
     plain = sum(p.numel() for p in base.parameters())
     plain_heads = [m.num_heads for m in base.modules() if isinstance(m, ELAttention)]
-    default_heads = [m.num_heads for m in load_default_attention("yolo-lat-n.yaml")]
+    default = YOLOLATDetectionModel(load_model_yaml("yolo-lat-n.yaml"), nc=6, verbose=False)
+    default_heads = [m.num_heads for m in default.modules() if isinstance(m, ELAttention)]
     assert len(default_heads) == len(plain_heads) - 2
     for f in files:
         # a file that fixes its own scale (yolo-lat-neck-t, like yolo-lat-t.yaml) is built under its own name
@@ -169,10 +170,3 @@ def test_every_ablation_yaml_builds_and_runs():
         assert changed, f.name
         if f.stem != "yolo-lat-p3":  # the other variants keep the first layout's neck
             assert neck, f.name
-
-
-def load_default_attention(name: str) -> list:
-    from yolo_lat.nn import YOLOLATDetectionModel, load_model_yaml
-
-    model = YOLOLATDetectionModel(load_model_yaml(name), nc=6, verbose=False)
-    return [m for m in model.modules() if isinstance(m, ELAttention)]

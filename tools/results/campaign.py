@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from yolo_lat.bench.common import write_json
-from yolo_lat.bench.models import PAPER_OPTION_MODELS, SMALL_MODELS, count_params
+from yolo_lat.bench.models import NECK_OPTION_MODELS, SMALL_MODELS, count_params
 from yolo_lat.data.registry import dataset_train_defaults
 
 from . import RESULTS
@@ -34,7 +34,7 @@ __all__ = ["ABLATION_MODELS", "ACCURACY_MODELS", "HOST_MODELS", "NECK", "RUNS_DI
 ACCURACY_MODELS = list(SMALL_MODELS)
 # the paper's options, measured on YOLO-LAT's first layout (ELA also at the P4/P3 neck merges), against it
 NECK = "ablations/yolo-lat-neck-n"  # the first layout: the baseline of the ablation programme
-ABLATION_MODELS = [NECK, *(f"ablations/yolo-lat-neck-{m.removeprefix('yolo-lat-')}" for m in PAPER_OPTION_MODELS)]
+ABLATION_MODELS = [NECK, *NECK_OPTION_MODELS]
 # issue 15: the block variants of the first layout, each against it, its softmax twin, the P5-only layout
 # that became the default (yolo-lat-n) and its softmax twin, and YOLO11n/12n (same schedule)
 VARIANTS = ("keys", "heads", "tau", "gate", "pe7", "p34", "p3", "sum", "sub", "dense", "moe-eq")

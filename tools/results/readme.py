@@ -107,8 +107,7 @@ def _longer_table(res: Path) -> str:
     """The longer budget (4x the epochs on shapes), CPU and GPU records in one table each, paired by seed."""
     out = []
     for tag, where in (("shapes_x4", "CPU"), ("shapes_x4_cuda", "GPU")):
-        runs = load_runs(res / f"{tag}_runs") if (res / f"{tag}_runs").is_dir() else []
-        if runs:
+        if runs := load_runs(res / f"{tag}_runs"):
             models = [m for m in VARIANT_MODELS if m in {r["model"] for r in runs}]
             out.append(f"Trained on the {where} (`results/{tag}_runs/`):\n\n" + variant_table(runs, models))
     return "\n\n".join(out) or "No runs recorded yet."
@@ -170,7 +169,7 @@ def write_plots(repo: Path = REPO) -> None:
         NECK,
         TINY_NECK,
         "ablations/yolo-lat-neck-softmax-n",
-        *(m for m in ACCURACY_MODELS if m.startswith("yolo1")),
+        *(m for m in ACCURACY_MODELS if not m.startswith("yolo-lat")),  # YOLO11n/12n/26n
     ]
     for tag, models in (("cpu", ACCURACY_MODELS), ("cpu_neck", neck), ("cuda", neck)):
         det = bench / "results" / f"detectors_{tag}.json"

@@ -9,6 +9,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 __all__ = [
     "DEFAULT_MODELS",
+    "NECK_OPTION_MODELS",
     "PAPER_OPTION_MODELS",
     "SMALL_MODELS",
     "SOFTMAX_MODELS",
@@ -24,6 +25,8 @@ YOLO_LAT_MODELS = ["yolo-lat-n", "yolo-lat-s", "yolo-lat-m", "yolo-lat-l", "yolo
 SOFTMAX_MODELS = ["yolo-lat-softmax-n", "yolo-lat-softmax-s"]  # the same layout with softmax attention
 ULTRALYTICS_MODELS = ["yolo11n", "yolo11s", "yolo12n", "yolo12s", "yolo26n", "yolo26s"]
 PAPER_OPTION_MODELS = ["yolo-lat-hyperlink-n", "yolo-lat-lobe-n", "yolo-lat-moe-n", "yolo-lat-moe-inside-n"]
+# the same options on YOLO-LAT's first layout (ELA also at the P4/P3 neck merges), where issue 15 measured them
+NECK_OPTION_MODELS = [f"ablations/yolo-lat-neck-{m.removeprefix('yolo-lat-')}" for m in PAPER_OPTION_MODELS]
 DEFAULT_MODELS = YOLO_LAT_MODELS + SOFTMAX_MODELS + ULTRALYTICS_MODELS + PAPER_OPTION_MODELS
 # the n/t-size models: YOLO-LAT, its softmax twin and the Ultralytics models of the same size
 SMALL_MODELS = ["yolo-lat-n", "yolo-lat-t", "yolo-lat-softmax-n", "yolo11n", "yolo12n", "yolo26n"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .models import PAPER_OPTION_MODELS
+from .models import NECK_OPTION_MODELS, PAPER_OPTION_MODELS
 
 __all__ = ["plot_attention", "plot_detector_latency", "pyplot", "save_figure"]
 
@@ -35,10 +35,7 @@ def plot_detector_latency(det: dict, path: str | Path, backend: str = "torch", b
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(8.5, 4.8))
     cmap = plt.get_cmap("tab20")
-    options = {
-        *PAPER_OPTION_MODELS,
-        *(f"ablations/{m.replace('yolo-lat-', 'yolo-lat-neck-', 1)}" for m in PAPER_OPTION_MODELS),
-    }
+    options = {*PAPER_OPTION_MODELS, *NECK_OPTION_MODELS}
     names = [n for n in det["models"] if n not in options] or list(det["models"])
     for i, name in enumerate(names):
         pts = sorted(
