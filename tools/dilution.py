@@ -3,7 +3,7 @@
 
 python tools/dilution.py                       # -> benchmarks/results/dilution_shapes.json + benchmarks/dilution_shapes.png
 python tools/dilution.py --twin path/best.pt   # measure an existing softmax-twin checkpoint instead of training one
-python tools/dilution.py --images 200 --val    # all 200 val images, and the mAP of each measured model
+python tools/dilution.py --images 200 --val    # all 200 val images, the mAP of each measured model and of uniform rows
 python tools/dilution.py --replot              # redraw the plot from the JSON
 
 Per ELA layer and head, over every attention row of N validation images (yolo_lat.explain.dilution):
@@ -16,6 +16,10 @@ Three models are measured, and the JSON records exactly which weights each was:
 - ``softmax_twin``: a softmax-kernel model. No trained twin ships, so by default this script makes
   one: the ELA weights with the softmax kernel, fine-tuned for --twin-epochs on shapes (a short
   schedule, recorded in the JSON); --twin uses a checkpoint instead.
+
+With --val, two more numbers (``probes``): the mAP of the ELA weights and of the twin with every row
+made uniform (κ = 1, each query receives the mean of v): what the data-dependent mixing adds over
+global average pooling.
 """
 
 from __future__ import annotations
@@ -42,12 +46,12 @@ def _sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-def _val_images(n: int) -> tuple[list, list[str]]:
+def _val_images(data_name: str, n: int) -> tuple[list, list[str]]:
     import yaml
 
     from yolo_lat.data.registry import resolve_data
 
-    data = yaml.safe_load(Path(resolve_data("shapes")).read_text())
+    data = yaml.safe_load(Path(resolve_data(data_name)).read_text())
     files = sorted((Path(data["path"]) / data["val"]).glob("*.jpg"))[:n]
     if not files:
         raise FileNotFoundError(f"no validation images under {data['path']}/{data['val']}")
@@ -65,13 +69,13 @@ def _set_kernel(model: Any, kernel: str) -> None:
 
 
 def _train_twin(
-    ela_weights: str, epochs: int, fraction: float, imgsz: int, lr0: float, project: Path
+    ela_weights: str, data: str, epochs: int, fraction: float, imgsz: int, lr0: float, project: Path
 ) -> tuple[Any, dict]:
     from yolo_lat import YOLOLAT
 
     twin = YOLOLAT(ela_weights)
     _set_kernel(twin, "softmax")
-    settings = {"data": "shapes", "epochs": epochs, "fraction": fraction, "imgsz": imgsz, "lr0": lr0, "close_mosaic": epochs,
+    settings = {"data": data, "epochs": epochs, "fraction": fraction, "imgsz": imgsz, "lr0": lr0, "close_mosaic": epochs,
                 "warmup_epochs": 0.0, "workers": 0, "plots": False, "seed": 0, "project": str(project),
                 "name": "softmax_twin", "exist_ok": True}  # fmt: skip
     start = time.perf_counter()
@@ -79,8 +83,11 @@ def _train_twin(
     best = Path(twin.trainer.save_dir) / "weights" / "best.pt"
     record = {
         "how": f"{Path(ela_weights).name} with every ELA kernel set to softmax, fine-tuned {epochs} epoch(s) on "
-        f"{fraction:.0%} of shapes train (a short schedule: no trained twin ships)",
-        "train_settings": {**settings, "other": "datasets.yaml shapes train_defaults (batch 16, nbs 16, AdamW)"},
+        f"{fraction:.0%} of {data} train (a short schedule: no trained twin ships)",
+        "train_settings": {
+            **settings,
+            "other": f"datasets.yaml {data} train_defaults (shapes: batch 16, nbs 16, AdamW)",
+        },
         "train_wall_s": round(time.perf_counter() - start, 1),
         "weights": str(best),
         "sha256_16": _sha256(best),
@@ -111,23 +118,57 @@ def _models(args: argparse.Namespace) -> dict[str, tuple[Any, dict]]:
     swap = YOLOLAT(ela_path)
     _set_kernel(swap, "softmax")
     shipped = {"weights": args.ela, "sha256_16": _sha256(ela_path)}
+    given = "shipped" if args.ela == "yolo-lat-n.pt" else "the --ela"
     models = {
-        "ela": (ela, {**shipped, "how": "shipped weights, as trained (kernel hadamard_exp)"}),
+        "ela": (ela, {**shipped, "how": f"{given} weights, as trained (kernel {_kernels(ela)})"}),
         "kernel_swap": (swap, {**shipped, "how": "the ela weights with every kernel set to softmax, untrained"}),
     }
     if args.twin:
         models["softmax_twin"] = (YOLOLAT(args.twin), _given_twin(args.twin, args.twin_how))
     elif args.twin_epochs > 0:
         models["softmax_twin"] = _train_twin(
-            ela_path, args.twin_epochs, args.twin_fraction, args.imgsz, args.lr0, Path(args.project)
+            ela_path, args.data, args.twin_epochs, args.twin_fraction, args.imgsz, args.lr0, Path(args.project)
         )
     return models
 
 
-def _val_map(model: Any, imgsz: int, project: str, name: str) -> float:
-    metrics = model.val(data="shapes", imgsz=imgsz, batch=16, plots=False, verbose=False, workers=0,
+def _val_map(model: Any, data: str, imgsz: int, project: str, name: str) -> dict:
+    """mAP50-95 on ``data``'s val split, overall and per class."""
+    metrics = model.val(data=data, imgsz=imgsz, batch=16, plots=False, verbose=False, workers=0,
                         project=project, name=name, exist_ok=True)  # fmt: skip
-    return round(float(metrics.box.map), 4)
+    per_class = {metrics.names[int(c)]: round(float(metrics.box.maps[int(c)]), 4) for c in metrics.box.ap_class_index}
+    return {"mAP50-95": round(float(metrics.box.map), 4), "per_class_mAP50-95": per_class}
+
+
+def _kernels(model: Any) -> str:
+    from yolo_lat.explain import ela_layers
+
+    return ", ".join(sorted({m.kernel for m in ela_layers(model.model).values()}))
+
+
+def _ones(x: Any) -> Any:
+    return x.new_ones(*x.shape[:-1], 1)
+
+
+def _uniform_probe(weights: str, data: str, imgsz: int, project: str) -> dict:
+    """mAP50-95 of ``weights`` with every attention row made uniform: the constant kernel κ(q, k) = 1
+    (φ = ψ = 1, an exact factorisation), so each query receives the plain mean of v over the positions
+    (global average pooling) and the positional term and everything else are unchanged. The gap to the
+    trained kernel is what the attention's data-dependent mixing adds."""
+    from yolo_lat import YOLOLAT
+    from yolo_lat.ela import register_kernel, unregister_kernel
+
+    name = "dilution_uniform_probe"
+    register_kernel(name, _ones, _ones, pairwise=lambda q, k: q.new_ones(*q.shape[:-1], k.shape[-2]),
+                    formula="κ(q, k) = 1", overwrite=True)  # fmt: skip
+    try:
+        model = YOLOLAT(weights)
+        _set_kernel(model, name)
+        scores = _val_map(model, data, imgsz, project, "val_uniform")
+    finally:
+        unregister_kernel(name)
+    how = "the weights with every kernel set to κ(q, k) = 1 (uniform rows: the mean of v), untrained"
+    return {"how": how, **scores}
 
 
 def _plot(report: dict, path: Path) -> None:
@@ -163,7 +204,8 @@ def _plot(report: dict, path: Path) -> None:
         ax.set_xlabel("ELA layer (model row) : head, P5 -> P3")
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=2, fontsize=8, frameon=False)
-    fig.suptitle(f"attention dilution on {report['images']} shapes val images, imgsz {report['imgsz']}", fontsize=11)
+    data = report["data"].removesuffix(" val")
+    fig.suptitle(f"attention dilution on {report['images']} {data} val images, imgsz {report['imgsz']}", fontsize=11)
     fig.tight_layout(rect=(0, 0.12, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -176,6 +218,7 @@ def rows_by(rows: list[dict], key: tuple[str, int]) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     from tools.results import BENCHMARKS, RESULTS
     from yolo_lat.bench.common import environment, write_json
+    from yolo_lat.engine.weights import resolve_weights
     from yolo_lat.explain import measure_dilution
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -183,12 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--twin", help="softmax-twin checkpoint to measure (default: fine-tune one)")
     ap.add_argument("--twin-how", help="how the --twin checkpoint was made (recorded in the JSON)")
     ap.add_argument("--twin-epochs", type=int, default=1, help="epochs of the twin fine-tune (0: no twin)")
-    ap.add_argument("--twin-fraction", type=float, default=0.25, help="fraction of shapes train the twin sees")
+    ap.add_argument("--twin-fraction", type=float, default=0.25, help="fraction of --data's train split the twin sees")
     ap.add_argument("--lr0", type=float, default=0.001, help="learning rate of the twin fine-tune")
     ap.add_argument("--project", default="/tmp/yolo-lat-dilution", help="where the twin is trained and val runs go")
     ap.add_argument("--images", type=int, default=50, help="validation images measured")
     ap.add_argument("--imgsz", type=int, default=256, help="input size (the shipped weights' training size)")
-    ap.add_argument("--val", action="store_true", help="also record each model's mAP50-95 on shapes val")
+    ap.add_argument("--data", default="shapes", help="a datasets.yaml name or data YAML: its val images are measured")
+    ap.add_argument("--val", action="store_true", help="also record each model's mAP50-95 on --data's val split")
     ap.add_argument("--out", default=str(RESULTS / "dilution_shapes.json"))
     ap.add_argument("--plot", default=str(BENCHMARKS / "dilution_shapes.png"))
     ap.add_argument("--replot", action="store_true", help="only redraw the plot from the JSON at --out")
@@ -199,10 +243,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.plot}")
         return 0
 
-    images, names = _val_images(args.images)
+    images, names = _val_images(args.data, args.images)
     models = _models(args)
     report = {"command": shlex.join(["python", "tools/dilution.py", *(argv if argv is not None else sys.argv[1:])]),
-              "environment": environment(__import__("torch").device("cpu")), "data": "shapes val",
+              "environment": environment(__import__("torch").device("cpu")), "data": f"{args.data} val",
               "images": len(images), "first_image": names[0], "last_image": names[-1], "imgsz": args.imgsz,
               "measure": "per ELA layer and head, over every attention row of every image: normalized_entropy = "
                          "H/log L (1 = uniform), effective = exp(H) positions, peak = L*max weight; mean and "
@@ -213,9 +257,16 @@ def main(argv: list[str] | None = None) -> int:
             report["results"].append({"model": key, **row})
         record["measure_wall_s"] = round(time.perf_counter() - start, 1)
         if args.val:
-            record["mAP50-95"] = _val_map(model, args.imgsz, args.project, f"val_{key}")
+            record.update(_val_map(model, args.data, args.imgsz, args.project, f"val_{key}"))
         report["models"][key] = record
         LOGGER.info(f"{key}: {record}")
+    if args.val:  # uniform rows in the ELA weights and, where there is one, in the softmax twin's
+        report["probes"] = {"uniform": _uniform_probe(resolve_weights(args.ela), args.data, args.imgsz, args.project)}
+        if "softmax_twin" in report["models"]:
+            twin = report["models"]["softmax_twin"]["weights"]
+            twin_probe = _uniform_probe(twin, args.data, args.imgsz, args.project)
+            report["probes"]["twin_uniform"] = {**twin_probe, "weights": twin}
+        LOGGER.info(f"probes: {report['probes']}")
     write_json(report, args.out)
     _plot(report, Path(args.plot))
     print(f"wrote {args.out} and {args.plot}")
