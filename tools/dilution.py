@@ -109,11 +109,9 @@ def _given_twin(path: str, how: str | None) -> dict:
     return record
 
 
-def _models(args: argparse.Namespace) -> dict[str, tuple[Any, dict]]:
+def _models(args: argparse.Namespace, ela_path: str) -> dict[str, tuple[Any, dict]]:
     from yolo_lat import YOLOLAT
-    from yolo_lat.engine.weights import resolve_weights
 
-    ela_path = resolve_weights(args.ela)
     ela = YOLOLAT(ela_path)
     swap = YOLOLAT(ela_path)
     _set_kernel(swap, "softmax")
@@ -244,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     images, names = _val_images(args.data, args.images)
-    models = _models(args)
+    ela_path = resolve_weights(args.ela)
+    models = _models(args, ela_path)
     report = {"command": shlex.join(["python", "tools/dilution.py", *(argv if argv is not None else sys.argv[1:])]),
               "environment": environment(__import__("torch").device("cpu")), "data": f"{args.data} val",
               "images": len(images), "first_image": names[0], "last_image": names[-1], "imgsz": args.imgsz,
@@ -261,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         report["models"][key] = record
         LOGGER.info(f"{key}: {record}")
     if args.val:  # uniform rows in the ELA weights and, where there is one, in the softmax twin's
-        report["probes"] = {"uniform": _uniform_probe(resolve_weights(args.ela), args.data, args.imgsz, args.project)}
+        report["probes"] = {"uniform": _uniform_probe(ela_path, args.data, args.imgsz, args.project)}
         if "softmax_twin" in report["models"]:
             twin = report["models"]["softmax_twin"]["weights"]
             twin_probe = _uniform_probe(twin, args.data, args.imgsz, args.project)

@@ -53,6 +53,22 @@ def test_temperature_starts_as_the_plain_kernel_and_learns():
     assert tempered.log_tau.grad is not None and tempered.log_tau.grad.abs().sum() > 0
 
 
+def test_temperature_can_start_sharper():
+    torch.manual_seed(0)
+    sharp = ELAttention(16, num_heads=2, temperature=3.0).eval()
+    assert torch.allclose(sharp.qk_scale().flatten(), torch.tensor([3.0, 3.0]))
+    x = torch.randn(1, 16, 4, 4)
+    with torch.no_grad():
+        assert torch.allclose(sharp(x), reference(sharp, x), atol=2e-5, rtol=1e-4)
+        flat = ELAttention(16, num_heads=2, temperature=True).eval()
+        flat.load_state_dict({k: v for k, v in sharp.state_dict().items() if k != "log_tau"}, strict=False)
+        assert not torch.allclose(flat(x), sharp(x))  # the same weights read with τ = 1 attend differently
+    for bad in (0, -1.0, float("nan"), "3"):
+        with pytest.raises(ValueError, match="is not an option; expected true/false or a positive starting τ"):
+            ELAttention(16, temperature=bad)
+    assert ELAttention(16, temperature=False).log_tau is None
+
+
 def test_gate_and_pe_kernel_shapes_and_errors():
     m = ELAttention(16, num_heads=2, gate=True, pe_kernel=5)
     assert m.pe.conv.kernel_size == (5, 5) and m.gate.conv.out_channels == 16

@@ -75,7 +75,7 @@ class ELALayer(nn.Module):
         lobe: bool = False,
         moe: dict | None = None,
         transform_only: bool = False,
-        temperature: bool = False,
+        temperature: bool | float = False,
         gate: bool = False,
         pe_kernel: int = 3,
     ):
@@ -133,8 +133,8 @@ class ELABlock(nn.Module):
         hyperlink: Hyper-Link residual pathway (see module docstring).
         lobe: a Memory Lobe on every layer.
         moe: mixture-of-experts FFN settings (``experts``, ``top_k``, ``bias``, ``aux_coef``), or None.
-        temperature, gate, pe_kernel: ``ELAttention`` options (learnable per-head τ on q and k; a sigmoid
-            output gate; the positional conv size), for the attention of every layer.
+        temperature, gate, pe_kernel: ``ELAttention`` options (learnable per-head τ on q and k: true, or
+            its starting value; a sigmoid output gate; the positional conv size), for every layer's attention.
     """
 
     def __init__(
@@ -151,7 +151,7 @@ class ELABlock(nn.Module):
         hyperlink: bool = False,
         lobe: bool = False,
         moe: dict | None = None,
-        temperature: bool = False,
+        temperature: bool | float = False,
         gate: bool = False,
         pe_kernel: int = 3,
     ):

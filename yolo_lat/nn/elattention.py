@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn as nn
 from ultralytics.nn.modules import Conv
@@ -12,6 +14,17 @@ from ultralytics.nn.modules import Conv
 from ..ela import ela_attention, get_kernel
 
 __all__ = ["ELAttention"]
+
+
+def _initial_tau(temperature: bool | float) -> float | None:
+    """The starting τ of the ``temperature`` option: None (off) for False, 1 for True, else the number."""
+    if isinstance(temperature, bool):
+        return 1.0 if temperature else None
+    if not isinstance(temperature, (int, float)) or not math.isfinite(temperature) or temperature <= 0:
+        raise ValueError(
+            f"ELAttention: temperature={temperature!r} is not an option; expected true/false or a positive starting τ"
+        )
+    return float(temperature)
 
 
 class ELAttention(nn.Module):
@@ -31,8 +44,9 @@ class ELAttention(nn.Module):
         attn_ratio: key/query width relative to the head width.
         backend: ``ela_attention`` backend (``auto``: Triton on GPU, torch on CPU and in export).
         positional: add the depthwise-conv positional term.
-        temperature: a learnable per-head scale τ > 0 on queries and keys (initially 1). κ(τq, τk) still
-            factors exactly (exp(τq)·exp(τk) for ``hadamard_exp``), so heads can sharpen or flatten.
+        temperature: a learnable per-head scale τ > 0 on queries and keys: ``True`` starts it at 1, a
+            positive number starts it there (``3.0``: sharper rows from the first step). κ(τq, τk)
+            still factors exactly (exp(τq)·exp(τk) for ``hadamard_exp``), so heads can sharpen or flatten.
         gate: multiply the attention output (with its positional term) by sigmoid(W x), a 1×1 conv of
             the input, before the projection (an output gate, as in gated attention).
         pe_kernel: size of the depthwise positional conv (3, 5, 7, ...).
@@ -46,7 +60,7 @@ class ELAttention(nn.Module):
         attn_ratio: float = 0.5,
         backend: str = "auto",
         positional: bool = True,
-        temperature: bool = False,
+        temperature: bool | float = False,
         gate: bool = False,
         pe_kernel: int = 3,
     ):
@@ -66,8 +80,9 @@ class ELAttention(nn.Module):
                 f"ELAttention: pe_kernel={pe_kernel} is not a positional conv size; expected an odd integer"
             )
         self.pe = Conv(dim, dim, pe_kernel, 1, g=dim, act=False) if positional else None
-        # τ = exp(log_tau) per head, so it stays positive; zeros: τ = 1, the plain kernel at start
-        self.log_tau = nn.Parameter(torch.zeros(num_heads)) if temperature else None
+        # τ = exp(log_tau) per head, so it stays positive; True: τ = 1, the plain kernel at start
+        tau0 = _initial_tau(temperature)
+        self.log_tau = None if tau0 is None else nn.Parameter(torch.full((num_heads,), math.log(tau0)))
         self.gate = Conv(dim, dim, 1, act=False) if gate else None
 
     def __setstate__(self, state: dict) -> None:
