@@ -135,7 +135,8 @@ def test_the_default_layout_has_ela_at_p5_only():
 
 def test_every_ablation_yaml_builds_and_runs():
     """cfg/models/ablations: each variant builds at scale n from its ``base:`` and says what it changes.
-    The variants are defined on the first layout, ablations/yolo-lat-neck.yaml, where they were measured."""
+    The variants are defined on the first layout, ablations/yolo-lat-neck.yaml, where they were measured,
+    except yolo-lat-p5-heads (the heads variant on the default layout)."""
     from yolo_lat.nn import YOLOLATDetectionModel, load_model_yaml
     from yolo_lat.paths import CFG_DIRS
 
@@ -180,9 +181,13 @@ def test_every_ablation_yaml_builds_and_runs():
             # ELA at P5 and the P3 merge; the P4 merge (row 13) is C3k2 again
             "yolo-lat-p3": len(attn) == len(plain_heads) - 1 and _kinds(model) == ["ELABlock", "C3k2", "ELABlock"],
             "yolo-lat-heads": [a.num_heads for a in attn] == [2 * h for h in plain_heads],
+            # the same change on the default (P5-only) layout: its parameters, twice its heads
+            "yolo-lat-p5-heads": _kinds(model) == _kinds(default)
+            and params == sum(p.numel() for p in default.parameters())
+            and [a.num_heads for a in attn] == [2 * h for h in default_heads],
             # routed experts within 1 % of the dense baseline's parameters (YOLO11n's budget)
             "yolo-lat-moe-eq": moe and params != plain and abs(params - plain) < 0.01 * plain,
         }.get(f.stem, params != plain)
         assert changed, f.name
-        if f.stem != "yolo-lat-p3":  # the other variants keep the first layout's neck
+        if f.stem not in ("yolo-lat-p3", "yolo-lat-p5-heads"):  # the others keep the first layout's neck
             assert neck, f.name
