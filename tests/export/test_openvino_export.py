@@ -36,8 +36,14 @@ def test_export_fp32_folder_beside_weights_with_parity(ov_fp32, weights):
     assert path == str(weights).replace(".pt", "_openvino_model")
     assert sorted(p.suffix for p in Path(path).iterdir()) == [".bin", ".xml", ".yaml"]
     p = model.parity
-    assert p.runtime.startswith("OpenVINO") and p.exact and p.images >= 1
-    assert p.max_abs_diff <= 1e-3, p
+    assert p.runtime.startswith("OpenVINO") and p.images >= 1
+    if p.runtime.endswith(", f32)"):
+        assert p.exact and p.max_abs_diff <= 1e-3, p
+    else:
+        # a CPU with native bf16 (AVX512-BF16, AMX): OpenVINO executes an fp32 model in bf16 by default,
+        # as it does under Ultralytics' predict; the check says so and judges the export by its boxes
+        assert p.runtime.endswith(", bf16)") and not p.exact, p
+        assert p.max_rel_diff <= 1e-2, p
     assert p.boxes_agree and p.boxes_export == p.boxes_torch, p
     assert not is_quantized(path)
 
