@@ -12,7 +12,8 @@
 
 Records go to benchmarks/results/<data>_runs/ (<data>_x<factor>_runs for a longer budget; host_<data>[_coco]_runs
 for the host campaign; a _cuda suffix when a GPU trains them) (runs already there are skipped, so an
-interrupted campaign resumes); run folders to runs/campaign/. Every model gets the schedule of
+interrupted campaign resumes); run folders to runs/campaign/ (runs/campaign-<tag>/ for another dataset, budget or
+trainer, where <tag> is the records' folder name without _runs). Every model gets the schedule of
 the main job: `train_defaults` of shapes in datasets.yaml.
 """
 
@@ -51,7 +52,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--models", nargs="+", help="subset of the campaign's models")
     ap.add_argument("--out", type=Path, help="default: benchmarks/results/<data>_runs")
-    ap.add_argument("--project", type=Path, default=REPO / "runs" / "campaign")
+    ap.add_argument("--project", type=Path,
+                    help="run folders; default: runs/campaign for shapes at the standard budget, else "
+                    "runs/campaign-<data>[_x<factor>]... so that no campaign overwrites another's weights")  # fmt: skip
     args = ap.parse_args(argv)
     models = args.models or lists[args.campaign]
     overrides = {"data": args.data}
@@ -72,8 +75,9 @@ def main(argv=None) -> int:
 
     if torch.cuda.is_available():  # GPU records apart from the CPU ones (Ultralytics trains on GPU 0)
         tag += "_cuda"
+    project = args.project or REPO / "runs" / ("campaign" if tag == "shapes" else f"campaign-{tag}")
     out = args.out or (runs_dir(f"host_{tag}") if args.campaign == "host" else runs_dir(tag))
-    run_campaign(models, args.seeds, out, args.project, log=lambda s: print(s, flush=True), overrides=overrides)
+    run_campaign(models, args.seeds, out, project, log=lambda s: print(s, flush=True), overrides=overrides)
     return 0
 
 

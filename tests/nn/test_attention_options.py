@@ -136,7 +136,7 @@ def test_the_default_layout_has_ela_at_p5_only():
 def test_every_ablation_yaml_builds_and_runs():
     """cfg/models/ablations: each variant builds at scale n from its ``base:`` and says what it changes.
     The variants are defined on the first layout, ablations/yolo-lat-neck.yaml, where they were measured,
-    except yolo-lat-p5-heads (the heads variant on the default layout)."""
+    except yolo-lat-p5-heads and yolo-lat-t-heads (the heads variant on the default layout, n and t)."""
     from yolo_lat.nn import YOLOLATDetectionModel, load_model_yaml
     from yolo_lat.paths import CFG_DIRS
 
@@ -148,6 +148,8 @@ def test_every_ablation_yaml_builds_and_runs():
     default = YOLOLATDetectionModel(load_model_yaml("yolo-lat-n.yaml"), nc=6, verbose=False)
     default_heads = [m.num_heads for m in default.modules() if isinstance(m, ELAttention)]
     assert len(default_heads) == len(plain_heads) - 2
+    tiny = YOLOLATDetectionModel(load_model_yaml("yolo-lat-t.yaml"), nc=6, verbose=False)
+    tiny_heads = [m.num_heads for m in tiny.modules() if isinstance(m, ELAttention)]
     for f in files:
         # a file that fixes its own scale (yolo-lat-neck-t, like yolo-lat-t.yaml) is built under its own name
         fixed = "scale" in (yaml.safe_load(f.read_text()) or {})
@@ -185,9 +187,14 @@ def test_every_ablation_yaml_builds_and_runs():
             "yolo-lat-p5-heads": _kinds(model) == _kinds(default)
             and params == sum(p.numel() for p in default.parameters())
             and [a.num_heads for a in attn] == [2 * h for h in default_heads],
+            # the same change on yolo-lat-t (one head of 24 -> two of 12): its parameters, twice its heads
+            "yolo-lat-t-heads": model.model[-1].reg_max == 1
+            and params == sum(p.numel() for p in tiny.parameters())
+            and [a.num_heads for a in attn] == [2 * h for h in tiny_heads],
             # routed experts within 1 % of the dense baseline's parameters (YOLO11n's budget)
             "yolo-lat-moe-eq": moe and params != plain and abs(params - plain) < 0.01 * plain,
         }.get(f.stem, params != plain)
         assert changed, f.name
-        if f.stem not in ("yolo-lat-p3", "yolo-lat-p5-heads"):  # the others keep the first layout's neck
+        # the others keep the first layout's neck
+        if f.stem not in ("yolo-lat-p3", "yolo-lat-p5-heads", "yolo-lat-t-heads"):
             assert neck, f.name

@@ -42,9 +42,9 @@ VARIANTS = ("keys", "heads", "tau", "tau3", "gate", "pe7", "p34", "p3", "sum", "
 VARIANT_MODELS = [NECK, "ablations/yolo-lat-neck-softmax-n", "ablations/yolo-lat-neck-moe-n",
                   *(f"ablations/yolo-lat-{v}-n" for v in VARIANTS), "yolo-lat-n", "yolo-lat-softmax-n", "yolo11n",
                   "yolo12n"]  # fmt: skip
-# issue 15 at the tiny size: yolo-lat-t (P5-only) and the first tiny layout against YOLO26n (the paper's comparison)
+# issue 15 at the tiny size: yolo-lat-t (P5-only), its heads variant and the first tiny layout against YOLO26n (the paper's comparison)
 TINY_NECK = "ablations/yolo-lat-neck-t"
-TINY_VARIANT_MODELS = [TINY_NECK, "yolo-lat-t", "yolo26n"]
+TINY_VARIANT_MODELS = [TINY_NECK, "yolo-lat-t", "ablations/yolo-lat-t-heads", "yolo26n"]
 # issue 15, parity with the host: YOLO11n trained by `yolo-lat train` and by plain Ultralytics (`yolo train`)
 HOST_MODELS = ["yolo11n", "yolo11n@ultralytics"]
 RUNS_DIR = RESULTS / "shapes_runs"
