@@ -33,7 +33,7 @@ from .. import _ultralytics as ul
 from .common import environment, time_callable, write_json
 from .models import DEFAULT_MODELS, SMALL_MODELS, build_model, count_params, model_gflops
 
-__all__ = ["BACKENDS", "RUNTIMES", "Pipeline", "Plan", "measure", "sample_images"]
+__all__ = ["BACKENDS", "RUNTIMES", "Pipeline", "Plan", "measure", "measure_in_fresh_process", "sample_images"]
 
 # the backends that run an exported model, and what they run it with
 RUNTIMES = {"onnxruntime": "ONNX Runtime", "openvino": "OpenVINO", "openvino_int8": "OpenVINO int8 (NNCF)"}
@@ -307,6 +307,15 @@ def _run_child(plan: Plan, log: Callable[[str], None]) -> tuple[dict | None, str
             continue
         proc.join()
         return (value, "") if kind == "report" else (None, f"failed: {value}")
+
+
+def measure_in_fresh_process(plan: Plan, log: Callable[[str], None] = LOGGER.info) -> dict:
+    """``measure(plan)`` in a fresh (spawned) process, as a CPU runtime is timed: its report, or
+    RuntimeError with the reason it has none."""
+    report, why = _run_child(dataclasses.replace(plan, isolate=False), log)
+    if report is None:
+        raise RuntimeError(why)
+    return report
 
 
 def _measure_isolated(plan: Plan, out_json: Path | None, log: Callable[[str], None]) -> dict:
