@@ -183,12 +183,15 @@ def _plot(report: dict, path: Path) -> None:
     for i, model in enumerate(models):
         got = {(r["layer"], r["head"]): r for r in rows if r["model"] == model}
         xs = [j + (i - (len(models) - 1) / 2) * width for j in range(len(keys))]
-        kernel = got[keys[0]]["kernel"]
+        kernel = next(iter(got.values()))["kernel"]
         score = report["models"][model].get("mAP50-95")
         label = f"{model} ({kernel}" + (f", mAP50-95 {score:.3f})" if score is not None else ")")
-        axes[0].bar(xs, [got[k]["normalized_entropy"]["mean"] for k in keys], width, label=label)
-        axes[1].bar(xs, [got[k]["effective_fraction"] for k in keys], width, label=label)
-        floors = [got[k]["pooling_floor"]["mean"] for k in keys if "pooling_floor" in got[k]]
+        # models with other head counts (the heads variants beside a twin) leave the heads they lack empty
+        nan = float("nan")
+        entropy = [got[k]["normalized_entropy"]["mean"] if k in got else nan for k in keys]
+        axes[0].bar(xs, entropy, width, label=label)
+        axes[1].bar(xs, [got[k]["effective_fraction"] if k in got else nan for k in keys], width, label=label)
+        floors = [got[k]["pooling_floor"]["mean"] for k in keys if "pooling_floor" in got.get(k, {})]
         if len(floors) == len(keys):
             axes[0].scatter(xs, floors, marker="_", s=120, color="black", zorder=3,
                             label=f"{model}: pooling floor min_d H(P_d)")  # fmt: skip
