@@ -26,16 +26,14 @@ KEYS = ("device", "models", "imgsz", "batch", "time_limit", "backends", "suffix"
 
 
 def main(argv=None) -> int:
-    from tools.results import BENCHMARKS, RESULTS
+    from tools.results import BENCHMARKS, RESULTS, key_values
     from yolo_lat.bench.run import device_tag, make_plan, write_results
 
-    args = {}
-    for arg in sys.argv[1:] if argv is None else argv:
-        key, sep, value = arg.partition("=")
-        if not sep or key not in KEYS:
-            print(f"error: '{arg}' is not key=value with a key among {', '.join(KEYS)}", file=sys.stderr)
-            return 2
-        args[key] = value
+    try:
+        args = key_values(sys.argv[1:] if argv is None else argv, KEYS)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     name = f"{device_tag(args.get('device', 'cpu'))}{args.pop('suffix', '')}"
     try:
         plan = make_plan(**args)

@@ -79,14 +79,10 @@ def markdown(report: dict) -> str:
 
 
 def main(argv=None) -> int:
-    args = {}
-    for arg in sys.argv[1:] if argv is None else argv:
-        key, sep, value = arg.partition("=")
-        if not sep or key not in KEYS:
-            print(f"error: '{arg}' is not key=value with a key among {', '.join(KEYS)}", file=sys.stderr)
-            return 2
-        args[key] = value
+    from tools.results import key_values
+
     try:
+        args = key_values(sys.argv[1:] if argv is None else argv, KEYS)
         models = [m for m in args.get("models", "yolo-lat-n,yolo11n").split(",") if m]
         backends = [b for b in args.get("backends", "onnxruntime,openvino").split(",") if b]
         imgsz, rounds = int(args.get("imgsz", 640)), int(args.get("rounds", 5))
