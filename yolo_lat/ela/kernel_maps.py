@@ -14,11 +14,16 @@ Built-in kernels (names as used everywhere in YOLO-LAT):
 - ``hadamard_exp`` (default): κ = Σ_d exp(q_d)·exp(k_d);  φ = exp(q), ψ = exp(k).
 - ``sum_sqeuclid``:  κ = ‖q + k‖²;  φ = [q, ‖q‖², 1], ψ = [2k, 1, ‖k‖²].
 - ``sub_sqeuclid``:  κ = ‖q − k‖²;  φ = [q, ‖q‖², 1], ψ = [−2k, 1, ‖k‖²].
+- ``taylor_exp``: κ = 1 + s + s²/2 with s = q·k/√D, the second-order Taylor polynomial of
+  softmax's exp(s) (as in the "Based" linear attention); φ = ψ = [1, x/D^¼, vec(x xᵀ)/(√2·√D)],
+  1 + D + D² features. Exact for this polynomial kernel, which is not softmax: it grows
+  quadratically, not exponentially, in s. κ ≥ ½ everywhere, so every row is well defined.
 - ``softmax``: ordinary scaled-dot-product attention (not linearisable; a named baseline).
 
 A built-in kernel is defined by its pairwise formula (``Kernel.kappa``); its φ and ψ are built,
 numerically stabilised, inside the linear torch path and the Triton programs, which select that
-code by the kernel's :class:`KernelFamily`. Users may register their own (φ, ψ) pair with
+code by the kernel's :class:`KernelFamily` (``taylor_exp``, a polynomial that needs no
+stabilising, is a built-in of family ``FEATURES``: its φ and ψ are evaluated as given). Users may register their own (φ, ψ) pair with
 :func:`register_kernel` (family ``FEATURES``: φ and ψ evaluated as given); registration checks
 on sample inputs that φ(q)·ψ(k) is non-negative and refuses a pair that is not.
 """
@@ -107,6 +112,22 @@ def _pairwise_softmax(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     return torch.exp((q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1]))
 
 
+def _taylor_s(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    return (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
+
+
+def _pairwise_taylor_exp(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    s = _taylor_s(q, k)
+    return 1 + s + 0.5 * s * s
+
+
+def _taylor_features(x: torch.Tensor) -> torch.Tensor:
+    """[1, x/D^¼, vec(x xᵀ)/(√2·√D)]: φ(q)·φ(k) = 1 + s + s²/2 with s = q·k/√D (1 + D + D² features)."""
+    d = x.shape[-1]
+    outer = (x.unsqueeze(-1) * x.unsqueeze(-2)).flatten(-2) * (1.0 / math.sqrt(2.0 * d))
+    return torch.cat([torch.ones_like(x[..., :1]), x * d**-0.25, outer], dim=-1)
+
+
 def _builtin(name: str, formula: str, pairwise: PairwiseKernel, family: KernelFamily) -> Kernel:
     # no phi/psi: the linear and Triton paths build the stabilised features of a built-in family
     return Kernel(name=name, formula=formula, phi=None, psi=None, pairwise=pairwise, family=family)
@@ -132,6 +153,14 @@ _BUILTINS: dict[str, Kernel] = {
             "κ(q,k) = ‖q − k‖²;  φ = [q, ‖q‖², 1], ψ = [−2k, 1, ‖k‖²]",
             _pairwise_sqeuclid(-1.0),
             KernelFamily.SUB_SQEUCLID,
+        ),
+        Kernel(  # a polynomial needs no stabilising: its φ and ψ are evaluated as given
+            name="taylor_exp",
+            formula="κ(q,k) = 1 + s + s²/2, s = q·k/√D;  φ = ψ = [1, x/D^¼, vec(x xᵀ)/(√2·√D)]",
+            phi=_taylor_features,
+            psi=_taylor_features,
+            pairwise=_pairwise_taylor_exp,
+            family=KernelFamily.FEATURES,
         ),
         _builtin(
             "softmax",
