@@ -23,8 +23,8 @@ Built-in kernels (names as used everywhere in YOLO-LAT):
 A built-in kernel is defined by its pairwise formula (``Kernel.kappa``); its φ and ψ are built,
 numerically stabilised, inside the linear torch path and the Triton programs, which select that
 code by the kernel's :class:`KernelFamily` (``taylor_exp``, a polynomial that needs no
-stabilising, is a built-in of family ``FEATURES``: its φ and ψ are evaluated as given). Users may register their own (φ, ψ) pair with
-:func:`register_kernel` (family ``FEATURES``: φ and ψ evaluated as given); registration checks
+stabilising, is a built-in of family ``FEATURES``: its φ and ψ are evaluated as given). Users may
+register their own (φ, ψ) pair with :func:`register_kernel` (family ``FEATURES``); registration checks
 on sample inputs that φ(q)·ψ(k) is non-negative and refuses a pair that is not.
 """
 
@@ -108,16 +108,17 @@ def _pairwise_sqeuclid(sign: float) -> PairwiseKernel:
     return pairwise
 
 
-def _pairwise_softmax(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-    return torch.exp((q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1]))
-
-
-def _taylor_s(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+def _scaled_dot(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """s = q·k/√D for all pairs, the score of softmax and of its Taylor polynomial."""
     return (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
 
 
+def _pairwise_softmax(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    return torch.exp(_scaled_dot(q, k))
+
+
 def _pairwise_taylor_exp(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-    s = _taylor_s(q, k)
+    s = _scaled_dot(q, k)
     return 1 + s + 0.5 * s * s
 
 
