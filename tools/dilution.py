@@ -144,27 +144,16 @@ def _kernels(model: Any) -> str:
     return ", ".join(sorted({m.kernel for m in ela_layers(model.model).values()}))
 
 
-def _ones(x: Any) -> Any:
-    return x.new_ones(*x.shape[:-1], 1)
-
-
 def _uniform_probe(weights: str, data: str, imgsz: int, project: str) -> dict:
-    """mAP50-95 of ``weights`` with every attention row made uniform: the constant kernel κ(q, k) = 1
-    (φ = ψ = 1, an exact factorisation), so each query receives the plain mean of v over the positions
-    (global average pooling) and the positional term and everything else are unchanged. The gap to the
-    trained kernel is what the attention's data-dependent mixing adds."""
+    """mAP50-95 of ``weights`` with every attention row made uniform: the built-in ``uniform`` kernel
+    κ(q, k) = 1 (φ = ψ = 1, an exact factorisation), so each query receives the plain mean of v over
+    the positions (global average pooling) and the positional term and everything else are unchanged.
+    The gap to the trained kernel is what the attention's data-dependent mixing adds."""
     from yolo_lat import YOLOLAT
-    from yolo_lat.ela import register_kernel, unregister_kernel
 
-    name = "dilution_uniform_probe"
-    register_kernel(name, _ones, _ones, pairwise=lambda q, k: q.new_ones(*q.shape[:-1], k.shape[-2]),
-                    formula="κ(q, k) = 1", overwrite=True)  # fmt: skip
-    try:
-        model = YOLOLAT(weights)
-        _set_kernel(model, name)
-        scores = _val_map(model, data, imgsz, project, "val_uniform")
-    finally:
-        unregister_kernel(name)
+    model = YOLOLAT(weights)
+    _set_kernel(model, "uniform")
+    scores = _val_map(model, data, imgsz, project, "val_uniform")
     how = "the weights with every kernel set to κ(q, k) = 1 (uniform rows: the mean of v), untrained"
     return {"how": how, **scores}
 

@@ -9,7 +9,7 @@ from yolo_lat.ela import get_kernel, quadratic_attention, register_kernel, unreg
 from yolo_lat.explain import attention_rows, row_statistics, split_qkv
 from yolo_lat.nn import ELAttention, MemoryLobe
 
-BUILTINS = ["hadamard_exp", "sum_sqeuclid", "sub_sqeuclid", "taylor_exp", "softmax"]
+BUILTINS = ["hadamard_exp", "sum_sqeuclid", "sub_sqeuclid", "taylor_exp", "uniform", "softmax"]
 
 
 def _modulated_phi(x: torch.Tensor) -> torch.Tensor:

@@ -136,8 +136,8 @@ def test_the_default_layout_has_ela_at_p5_only():
 def test_every_ablation_yaml_builds_and_runs():
     """cfg/models/ablations: each variant builds at scale n from its ``base:`` and says what it changes.
     The variants are defined on the first layout, ablations/yolo-lat-neck.yaml, where they were measured,
-    except yolo-lat-p5-heads and yolo-lat-t-heads (the heads variant on the default layout, n and t) and
-    yolo-lat-taylor (the taylor_exp kernel on the default layout)."""
+    except yolo-lat-p5-heads and yolo-lat-t-heads (the heads variant on the default layout, n and t),
+    yolo-lat-taylor and yolo-lat-uniform (the taylor_exp and uniform kernels on the default layout)."""
     from yolo_lat.nn import YOLOLATDetectionModel, load_model_yaml
     from yolo_lat.paths import CFG_DIRS
 
@@ -192,14 +192,23 @@ def test_every_ablation_yaml_builds_and_runs():
             "yolo-lat-t-heads": model.model[-1].reg_max == 1
             and params == sum(p.numel() for p in tiny.parameters())
             and [a.num_heads for a in attn] == [2 * h for h in tiny_heads],
-            # the default layout and its parameters, with the taylor_exp kernel in every block
-            "yolo-lat-taylor": _kinds(model) == _kinds(default)
-            and params == sum(p.numel() for p in default.parameters())
-            and all(a.kernel == "taylor_exp" for a in attn),
+            # the default layout and its parameters, with the taylor_exp (or uniform) kernel in every block
+            **{
+                f"yolo-lat-{variant}": _kinds(model) == _kinds(default)
+                and params == sum(p.numel() for p in default.parameters())
+                and all(a.kernel == kernel for a in attn)
+                for variant, kernel in (("taylor", "taylor_exp"), ("uniform", "uniform"))
+            },
             # routed experts within 1 % of the dense baseline's parameters (YOLO11n's budget)
             "yolo-lat-moe-eq": moe and params != plain and abs(params - plain) < 0.01 * plain,
         }.get(f.stem, params != plain)
         assert changed, f.name
         # the others keep the first layout's neck
-        if f.stem not in ("yolo-lat-p3", "yolo-lat-p5-heads", "yolo-lat-t-heads", "yolo-lat-taylor"):
+        if f.stem not in (
+            "yolo-lat-p3",
+            "yolo-lat-p5-heads",
+            "yolo-lat-t-heads",
+            "yolo-lat-taylor",
+            "yolo-lat-uniform",
+        ):
             assert neck, f.name

@@ -6,7 +6,7 @@ import torch
 from yolo_lat.nn import ELABlock, ELAttention
 
 
-@pytest.mark.parametrize("kernel", ["hadamard_exp", "sum_sqeuclid", "sub_sqeuclid", "taylor_exp", "softmax"])
+@pytest.mark.parametrize("kernel", ["hadamard_exp", "sum_sqeuclid", "sub_sqeuclid", "taylor_exp", "uniform", "softmax"])
 def test_attention_shapes_and_gradients(kernel):
     torch.manual_seed(0)
     m = ELAttention(32, num_heads=2, kernel=kernel)

@@ -39,7 +39,7 @@ ABLATION_MODELS = [NECK, *NECK_OPTION_MODELS]
 # that became the default (yolo-lat-n) and its softmax twin, and YOLO11n/12n (same schedule); p5-heads
 # and taylor are the heads variant and the taylor_exp kernel on the default layout, read against yolo-lat-n
 VARIANTS = ("keys", "heads", "tau", "tau3", "gate", "pe7", "p34", "p3", "sum", "sub", "dense", "moe-eq", "p5-heads",
-            "taylor")  # fmt: skip
+            "taylor", "uniform")  # fmt: skip
 VARIANT_MODELS = [NECK, "ablations/yolo-lat-neck-softmax-n", "ablations/yolo-lat-neck-moe-n",
                   *(f"ablations/yolo-lat-{v}-n" for v in VARIANTS), "yolo-lat-n", "yolo-lat-softmax-n", "yolo11n",
                   "yolo12n"]  # fmt: skip

@@ -18,6 +18,9 @@ Built-in kernels (names as used everywhere in YOLO-LAT):
   softmax's exp(s) (as in the "Based" linear attention); φ = ψ = [1, x/D^¼, vec(x xᵀ)/(√2·√D)],
   1 + D + D² features. Exact for this polynomial kernel, which is not softmax: it grows
   quadratically, not exponentially, in s. κ ≥ ½ everywhere, so every row is well defined.
+- ``uniform``: κ = 1; φ = ψ = [1]. Every row is the mean of v (global average pooling): a control
+  with no attention at all, not a kernel anyone should deploy. It is what an attention block
+  reduces to when its rows are made uniform, trained from the start.
 - ``softmax``: ordinary scaled-dot-product attention (not linearisable; a named baseline).
 
 A built-in kernel is defined by its pairwise formula (``Kernel.kappa``); its φ and ψ are built,
@@ -129,6 +132,15 @@ def _taylor_features(x: torch.Tensor) -> torch.Tensor:
     return torch.cat([torch.ones_like(x[..., :1]), x * d**-0.25, outer], dim=-1)
 
 
+def _one_feature(x: torch.Tensor) -> torch.Tensor:
+    """[1] for every position: φ(q)·ψ(k) = 1, the uniform kernel's single feature."""
+    return torch.ones_like(x[..., :1])
+
+
+def _pairwise_uniform(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    return q.new_ones(*q.shape[:-1], k.shape[-2])
+
+
 def _builtin(name: str, formula: str, pairwise: PairwiseKernel, family: KernelFamily) -> Kernel:
     # no phi/psi: the linear and Triton paths build the stabilised features of a built-in family
     return Kernel(name=name, formula=formula, phi=None, psi=None, pairwise=pairwise, family=family)
@@ -161,6 +173,14 @@ _BUILTINS: dict[str, Kernel] = {
             phi=_taylor_features,
             psi=_taylor_features,
             pairwise=_pairwise_taylor_exp,
+            family=KernelFamily.FEATURES,
+        ),
+        Kernel(
+            name="uniform",
+            formula="κ(q,k) = 1;  φ = ψ = [1] (every row the mean of v: a no-attention control)",
+            phi=_one_feature,
+            psi=_one_feature,
+            pairwise=_pairwise_uniform,
             family=KernelFamily.FEATURES,
         ),
         _builtin(
