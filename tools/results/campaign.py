@@ -36,8 +36,9 @@ ACCURACY_MODELS = list(SMALL_MODELS)
 NECK = "ablations/yolo-lat-neck-n"  # the first layout: the baseline of the ablation programme
 ABLATION_MODELS = [NECK, *NECK_OPTION_MODELS]
 # issue 15: the block variants of the first layout, each against it, its softmax twin, the P5-only layout
-# that became the default (yolo-lat-n) and its softmax twin, and YOLO11n/12n (same schedule); p5-heads
-# and taylor are the heads variant and the taylor_exp kernel on the default layout, read against yolo-lat-n
+# that became the default (yolo-lat-n) and its softmax twin, and YOLO11n/12n (same schedule); p5-heads,
+# taylor and uniform are the heads variant, the taylor_exp kernel and the no-attention control (κ = 1)
+# on the default layout, read against yolo-lat-n
 VARIANTS = ("keys", "heads", "tau", "tau3", "gate", "pe7", "p34", "p3", "sum", "sub", "dense", "moe-eq", "p5-heads",
             "taylor", "uniform")  # fmt: skip
 VARIANT_MODELS = [NECK, "ablations/yolo-lat-neck-softmax-n", "ablations/yolo-lat-neck-moe-n",
