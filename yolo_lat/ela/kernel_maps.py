@@ -137,10 +137,6 @@ def _one_feature(x: torch.Tensor) -> torch.Tensor:
     return torch.ones_like(x[..., :1])
 
 
-def _pairwise_uniform(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-    return q.new_ones(*q.shape[:-1], k.shape[-2])
-
-
 def _builtin(name: str, formula: str, pairwise: PairwiseKernel, family: KernelFamily) -> Kernel:
     # no phi/psi: the linear and Triton paths build the stabilised features of a built-in family
     return Kernel(name=name, formula=formula, phi=None, psi=None, pairwise=pairwise, family=family)
@@ -180,7 +176,7 @@ _BUILTINS: dict[str, Kernel] = {
             formula="κ(q,k) = 1;  φ = ψ = [1] (every row the mean of v: a no-attention control)",
             phi=_one_feature,
             psi=_one_feature,
-            pairwise=_pairwise_uniform,
+            pairwise=None,  # φ(q)·ψ(k) is the pairwise value
             family=KernelFamily.FEATURES,
         ),
         _builtin(
